@@ -1,0 +1,2 @@
+// Preload: exposes the contract's functions to the renderer (placeholder).
+export {};

@@ -1,0 +1,2 @@
+// Compute worker entry (placeholder).
+export {};
