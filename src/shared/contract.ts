@@ -250,6 +250,12 @@ export interface BasisApi {
   getReconstructions(runId: number, rows: number[]): Promise<Reconstructions>;
   compareRuns(runA: number, runB: number): Promise<DictionaryComparison>;
 
+  /**
+   * Brings a trained SAE from elsewhere (a SAELens folder, a dictionary_learning or sparsify
+   * checkpoint) as a completed run on a dataset, and runs the analysis pass on it.
+   */
+  importDictionary(path: string, datasetId: number): Promise<RunSummary>;
+
   /** Writes atomically to `outPath` (a file, or a folder for 'saelens'); returns the path. */
   exportRun(runId: number, format: ExportFormat, outPath: string): Promise<string>;
 }
@@ -275,6 +281,7 @@ export const API_METHOD_NAMES = [
   'getFeature',
   'getReconstructions',
   'compareRuns',
+  'importDictionary',
   'exportRun',
 ] as const satisfies readonly ApiMethodName[];
 

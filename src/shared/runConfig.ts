@@ -189,7 +189,10 @@ function checkRelations(config: RunConfig, dimensions: number): void {
       `ica-complete learns a square basis: features must equal the ${dimensions} dimensions`,
     );
   }
-  if ((config.method === 'sae-topk' || config.method === 'sae-batchtopk') && config.k > config.features) {
+  if (
+    (config.method === 'sae-topk' || config.method === 'sae-batchtopk') &&
+    config.k > config.features
+  ) {
     throw inputError(`k (${config.k}) cannot exceed the number of features (${config.features})`);
   }
 }

@@ -73,7 +73,10 @@ export interface FeatureModel {
    * ICA only: extra figures of the evaluation (the largest KKT residual relative to alpha of
    * the codes returned by the last `encode`, and coding cost in bits per dimension).
    */
-  evaluationExtras?(batch: Float32Array, rows: number): {
+  evaluationExtras?(
+    batch: Float32Array,
+    rows: number,
+  ): {
     kktResidual: number;
     bitsPerDimension: number;
   };
