@@ -1,4 +1,14 @@
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { createApi } from './api/transport';
+import { App } from './App';
+import './styles.css';
 
 const root = document.getElementById('root');
-if (root) createRoot(root).render(<h1>Basis</h1>);
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <App api={createApi()} />
+    </StrictMode>,
+  );
+}

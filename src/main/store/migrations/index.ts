@@ -1,0 +1,8 @@
+/**
+ * Every migration, in order. Append new ones; never edit or reorder a released migration:
+ * databases in the field have already run it.
+ */
+import { migration0001 } from './0001_initial';
+import type { Migration } from './migration';
+
+export const MIGRATIONS: readonly Migration[] = [migration0001];

@@ -1,0 +1,435 @@
+/**
+ * Forward and backward passes of the SAE family, written by hand on Float32Array. Dense
+ * products go to tensorflow.js as plain products on explicitly transposed copies (see
+ * dense.ts); when few codes are active (TopK, BatchTopK, a trained JumpReLU) the decoder
+ * products and every gradient touch only the active atoms.
+ *
+ * Losses (spec/sae.md), on a batch of B rows in training units, e = xhat - x:
+ *   reconstruction = (1/B) sum_b ||e_b||^2
+ *   relu:      + l1 (1/B) sum_b sum_i f_bi ||W_dec[i]||
+ *   topk, batchtopk: + auxCoefficient (1/B) sum_b ||ehat_b + e_b||^2, ehat_b = the residual
+ *              predicted by the top auxK dead features of row b (Gao et al. 2024)
+ *   jumprelu:  + sparsity (1/B) sum_b ||f_b||_0, thresholds trained through the rectangle
+ *              kernel straight-through estimator (Rajamanoharan et al. 2024)
+ */
+import { assert } from '../../shared/errors';
+import type { Codes } from './codes';
+import { compress, jumpRelu, reluInPlace, topKOfBatch, topKPerRow } from './codes';
+import { matMul, rowDot, rowNorm, transpose } from './dense';
+import type { Architecture, SaeParameters } from './parameters';
+import { zeroParameters } from './parameters';
+
+/** Below this fraction of active codes the sparse kernels beat the dense products. */
+export const SPARSE_DENSITY_LIMIT = 0.05;
+
+export interface PassSettings {
+  architecture: Architecture;
+  /** TopK / BatchTopK: active features per row (BatchTopK: on average over the batch). */
+  k: number;
+  /** ReLU: the L1 coefficient in effect at this step. */
+  l1: number;
+  /** JumpReLU: L0 coefficient and kernel width. */
+  sparsity: number;
+  bandwidth: number;
+  /** Auxiliary loss of dead features (TopK, BatchTopK). */
+  auxK: number;
+  auxCoefficient: number;
+  /** dead[i] = 1 when feature i counts as dead; null: none. */
+  dead: Uint8Array | null;
+}
+
+export interface PassResult {
+  losses: Record<string, number>;
+  /** Gradients of the total loss, same layout as the parameters. */
+  gradients: SaeParameters;
+  codes: Codes;
+  /** BatchTopK: smallest kept activation of this batch (the threshold estimate's sample). */
+  smallestKept: number;
+}
+
+/** Pre-activations (x - b_dec) W_enc + b_enc of `rows` rows; `encoder` is W_enc (d x F). */
+export function preActivations(
+  parameters: SaeParameters,
+  encoder: Float32Array,
+  batch: Float32Array,
+  rows: number,
+): { centred: Float32Array; pre: Float32Array } {
+  const { dimensions, features, encoderBias, decoderBias } = parameters;
+  const centred = new Float32Array(rows * dimensions);
+  for (let r = 0; r < rows; r++) {
+    const base = r * dimensions;
+    for (let c = 0; c < dimensions; c++) centred[base + c] = batch[base + c]! - decoderBias[c]!;
+  }
+  const pre = matMul(centred, rows, dimensions, encoder, features);
+  for (let r = 0; r < rows; r++) {
+    const base = r * features;
+    for (let j = 0; j < features; j++) pre[base + j] = pre[base + j]! + encoderBias[j]!;
+  }
+  return { centred, pre };
+}
+
+/**
+ * The inference activation. BatchTopK is evaluated as JumpReLU with its learned threshold,
+ * the form in which it is exported. `pre` is consumed.
+ */
+export function activate(
+  architecture: Architecture,
+  parameters: SaeParameters,
+  pre: Float32Array,
+  rows: number,
+  k: number,
+): Float32Array {
+  const { features } = parameters;
+  switch (architecture) {
+    case 'relu':
+      return reluInPlace(pre);
+    case 'topk':
+      return topKPerRow(pre, rows, features, k);
+    case 'batchtopk':
+    case 'jumprelu':
+      return jumpRelu(pre, rows, features, parameters.threshold);
+  }
+}
+
+/** xhat = f W_dec + b_dec, by the sparse kernel when few codes are active. */
+export function decodeCodes(parameters: SaeParameters, codes: Codes): Float32Array {
+  const { dimensions, features, decoder, decoderBias } = parameters;
+  const rows = codes.rows;
+  const reconstruction = isSparse(codes)
+    ? sparseTimesDense(codes, decoder, dimensions)
+    : matMul(codes.dense, rows, features, decoder, dimensions);
+  for (let r = 0; r < rows; r++) {
+    const base = r * dimensions;
+    for (let c = 0; c < dimensions; c++) {
+      reconstruction[base + c] = reconstruction[base + c]! + decoderBias[c]!;
+    }
+  }
+  return reconstruction;
+}
+
+/** One forward and backward pass on `rows` rows of `batch` (training units). */
+export function lossAndGradients(
+  parameters: SaeParameters,
+  batch: Float32Array,
+  rows: number,
+  settings: PassSettings,
+): PassResult {
+  const { dimensions, features, decoder } = parameters;
+  assert(batch.length >= rows * dimensions, () => `batch holds ${batch.length} values`);
+
+  // Forward.
+  const encoder = transpose(parameters.encoderT, features, dimensions);
+  const { centred, pre } = preActivations(parameters, encoder, batch, rows);
+  let dense: Float32Array;
+  let smallestKept = 0;
+  if (settings.architecture === 'batchtopk') {
+    ({ codes: dense, smallestKept } = topKOfBatch(pre, settings.k * rows));
+  } else if (settings.architecture === 'jumprelu') {
+    dense = jumpRelu(pre, rows, features, parameters.threshold);
+  } else if (settings.architecture === 'topk') {
+    dense = topKPerRow(pre, rows, features, settings.k);
+  } else {
+    dense = reluInPlace(pre.slice());
+  }
+  const codes = compress(dense, rows, features);
+  const reconstruction = decodeCodes(parameters, codes);
+
+  // Reconstruction error and its gradient g = dL/dxhat = 2 e / B.
+  const g = new Float32Array(rows * dimensions);
+  let squaredError = 0;
+  for (let i = 0; i < rows * dimensions; i++) {
+    const e = reconstruction[i]! - batch[i]!;
+    squaredError += e * e;
+    g[i] = (2 * e) / rows;
+  }
+  const losses: Record<string, number> = {
+    mse: squaredError / (rows * dimensions),
+    l0: codes.value.length / rows,
+  };
+  let total = squaredError / rows;
+
+  const gradients = zeroParameters(dimensions, features);
+  const sparse = isSparse(codes);
+  // Atom norms weight the L1 penalty of ReLU SAEs; the other members keep them at 1.
+  const atomNorms = new Float32Array(features);
+  if (settings.architecture === 'relu') {
+    for (let j = 0; j < features; j++) atomNorms[j] = rowNorm(decoder, j, dimensions);
+  }
+
+  // Gradient of the loss with respect to the pre-activations, at active entries.
+  // dense route: gradCodes = g W_dec^T (B x F); sparse route: dot products per active entry.
+  const preGradient = new Float32Array(codes.value.length);
+  let gradCodes: Float32Array | null = null;
+  if (!sparse) {
+    gradCodes = matMul(g, rows, dimensions, transpose(decoder, features, dimensions), features);
+  }
+  let l1Sum = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let p = codes.rowStart[r]!; p < codes.rowStart[r + 1]!; p++) {
+      const j = codes.index[p]!;
+      let gradient =
+        gradCodes === null ? rowDot(g, r, decoder, j, dimensions) : gradCodes[r * features + j]!;
+      if (settings.architecture === 'relu') {
+        l1Sum += codes.value[p]! * atomNorms[j]!;
+        gradient += (settings.l1 * atomNorms[j]!) / rows;
+      }
+      preGradient[p] = gradient;
+    }
+  }
+  if (settings.architecture === 'relu') {
+    losses.l1 = l1Sum / rows;
+    total += (settings.l1 * l1Sum) / rows;
+  }
+
+  // Decoder gradient from the reconstruction: f^T g.
+  addCodesTransposeTimes(codes, g, dimensions, sparse, gradients.decoder);
+  if (settings.architecture === 'relu' && settings.l1 > 0) {
+    // d/dW_dec[i] of l1 (1/B) sum_b f_bi ||W_dec[i]|| = l1 (1/B) (sum_b f_bi) W_dec[i] / ||W_dec[i]||.
+    const codeSums = columnSums(codes);
+    for (let j = 0; j < features; j++) {
+      if (codeSums[j] === 0 || atomNorms[j] === 0) continue;
+      const factor = (settings.l1 * codeSums[j]!) / (rows * atomNorms[j]!);
+      const base = j * dimensions;
+      for (let c = 0; c < dimensions; c++) {
+        gradients.decoder[base + c] = gradients.decoder[base + c]! + factor * decoder[base + c]!;
+      }
+    }
+  }
+
+  // Encoder gradients from the active entries.
+  const preGradientSums = new Float32Array(features);
+  const entries: Codes = { ...codes, value: preGradient };
+  accumulateEncoder(entries, centred, dimensions, sparse, gradients, preGradientSums);
+
+  // Auxiliary loss of dead features (TopK, BatchTopK).
+  if (
+    (settings.architecture === 'topk' || settings.architecture === 'batchtopk') &&
+    settings.dead !== null &&
+    settings.auxK > 0 &&
+    settings.auxCoefficient > 0
+  ) {
+    const aux = auxiliary(parameters, pre, rows, reconstruction, batch, settings, settings.dead);
+    if (aux !== null) {
+      losses.aux = aux.loss;
+      total += settings.auxCoefficient * aux.loss;
+      const auxSparse = isSparse(aux.codes);
+      addCodesTransposeTimes(aux.codes, aux.gradient, dimensions, auxSparse, gradients.decoder);
+      const auxEntries = gradientAtEntries(aux.codes, aux.gradient, decoder, dimensions, auxSparse);
+      accumulateEncoder(
+        { ...aux.codes, value: auxEntries },
+        centred,
+        dimensions,
+        auxSparse,
+        gradients,
+        preGradientSums,
+      );
+    }
+  }
+
+  // JumpReLU thresholds: pseudo-derivatives of f = pre H(pre - t) and of H(pre - t) with
+  // respect to t are -(t/eps) K((pre - t)/eps) and -(1/eps) K((pre - t)/eps), K = 1 on
+  // (-1/2, 1/2).
+  if (settings.architecture === 'jumprelu') {
+    const threshold = parameters.threshold;
+    const epsilon = settings.bandwidth;
+    let l0 = 0;
+    for (let r = 0; r < rows; r++) {
+      const base = r * features;
+      for (let j = 0; j < features; j++) {
+        const t = threshold[j]!;
+        const v = pre[base + j]!;
+        if (v > t && v > 0) l0++;
+        if (Math.abs(v - t) >= epsilon / 2) continue;
+        const codeGradient =
+          gradCodes === null ? rowDot(g, r, decoder, j, dimensions) : gradCodes[base + j]!;
+        const dThreshold = -(t / epsilon) * codeGradient - settings.sparsity / (rows * epsilon);
+        gradients.threshold[j] = gradients.threshold[j]! + dThreshold;
+      }
+    }
+    losses.sparsity = l0 / rows;
+    total += (settings.sparsity * l0) / rows;
+  }
+
+  // b_dec: from xhat directly (sum_b g_b) and through pre = (x - b_dec) W_enc + b_enc.
+  for (let r = 0; r < rows; r++) {
+    const base = r * dimensions;
+    for (let c = 0; c < dimensions; c++) {
+      gradients.decoderBias[c] = gradients.decoderBias[c]! + g[base + c]!;
+    }
+  }
+  for (let j = 0; j < features; j++) {
+    const s = preGradientSums[j]!;
+    if (s === 0) continue;
+    const base = j * dimensions;
+    for (let c = 0; c < dimensions; c++) {
+      gradients.decoderBias[c] = gradients.decoderBias[c]! - s * parameters.encoderT[base + c]!;
+    }
+  }
+
+  losses.loss = total;
+  return { losses, gradients, codes, smallestKept };
+}
+
+function isSparse(codes: Codes): boolean {
+  return codes.value.length < SPARSE_DENSITY_LIMIT * codes.rows * codes.features;
+}
+
+/** target (F x columns) += codes^T (F x rows) rowsMatrix (rows x columns). */
+function addCodesTransposeTimes(
+  codes: Codes,
+  rowsMatrix: Float32Array,
+  columns: number,
+  sparse: boolean,
+  target: Float32Array,
+): void {
+  if (sparse) {
+    scatterOuter(codes, rowsMatrix, columns, target);
+    return;
+  }
+  const product = matMul(
+    transpose(codes.dense, codes.rows, codes.features),
+    codes.features,
+    codes.rows,
+    rowsMatrix,
+    columns,
+  );
+  for (let i = 0; i < product.length; i++) target[i] = target[i]! + product[i]!;
+}
+
+/** (gradientRows W_dec^T) at the active entries of `codes`, aligned with codes.value. */
+function gradientAtEntries(
+  codes: Codes,
+  gradientRows: Float32Array,
+  decoder: Float32Array,
+  dimensions: number,
+  sparse: boolean,
+): Float32Array {
+  const out = new Float32Array(codes.value.length);
+  const { rows, features } = codes;
+  const full = sparse
+    ? null
+    : matMul(gradientRows, rows, dimensions, transpose(decoder, features, dimensions), features);
+  for (let r = 0; r < rows; r++) {
+    for (let p = codes.rowStart[r]!; p < codes.rowStart[r + 1]!; p++) {
+      const j = codes.index[p]!;
+      out[p] =
+        full === null ? rowDot(gradientRows, r, decoder, j, dimensions) : full[r * features + j]!;
+    }
+  }
+  return out;
+}
+
+/** Sparse codes (rows x F) times a dense matrix (F x columns). */
+function sparseTimesDense(codes: Codes, matrix: Float32Array, columns: number): Float32Array {
+  const out = new Float32Array(codes.rows * columns);
+  for (let r = 0; r < codes.rows; r++) {
+    const outBase = r * columns;
+    for (let p = codes.rowStart[r]!; p < codes.rowStart[r + 1]!; p++) {
+      const v = codes.value[p]!;
+      const base = codes.index[p]! * columns;
+      for (let c = 0; c < columns; c++)
+        out[outBase + c] = out[outBase + c]! + v * matrix[base + c]!;
+    }
+  }
+  return out;
+}
+
+/** target (F x columns) += codes^T (F x rows) rowsMatrix (rows x columns). */
+function scatterOuter(
+  codes: Codes,
+  rowsMatrix: Float32Array,
+  columns: number,
+  target: Float32Array,
+): void {
+  for (let r = 0; r < codes.rows; r++) {
+    const rowBase = r * columns;
+    for (let p = codes.rowStart[r]!; p < codes.rowStart[r + 1]!; p++) {
+      const v = codes.value[p]!;
+      const base = codes.index[p]! * columns;
+      for (let c = 0; c < columns; c++) {
+        target[base + c] = target[base + c]! + v * rowsMatrix[rowBase + c]!;
+      }
+    }
+  }
+}
+
+/** Adds the encoder gradients of pre-activation gradients given at `entries`. */
+function accumulateEncoder(
+  entries: Codes,
+  centred: Float32Array,
+  dimensions: number,
+  sparse: boolean,
+  gradients: SaeParameters,
+  preGradientSums: Float32Array,
+): void {
+  const { rows, features } = entries;
+  for (let r = 0; r < rows; r++) {
+    for (let p = entries.rowStart[r]!; p < entries.rowStart[r + 1]!; p++) {
+      const j = entries.index[p]!;
+      gradients.encoderBias[j] = gradients.encoderBias[j]! + entries.value[p]!;
+      preGradientSums[j] = preGradientSums[j]! + entries.value[p]!;
+    }
+  }
+  if (sparse) {
+    scatterOuter(entries, centred, dimensions, gradients.encoderT);
+    return;
+  }
+  // Dense route: W_enc^T gradient = G^T (F x B) centred (B x d), G the dense pre-gradients.
+  const preGradientDense = new Float32Array(rows * features);
+  for (let r = 0; r < rows; r++) {
+    for (let p = entries.rowStart[r]!; p < entries.rowStart[r + 1]!; p++) {
+      preGradientDense[r * features + entries.index[p]!] = entries.value[p]!;
+    }
+  }
+  const product = matMul(
+    transpose(preGradientDense, rows, features),
+    features,
+    rows,
+    centred,
+    dimensions,
+  );
+  for (let i = 0; i < product.length; i++) {
+    gradients.encoderT[i] = gradients.encoderT[i]! + product[i]!;
+  }
+}
+
+function columnSums(codes: Codes): Float32Array {
+  const sums = new Float32Array(codes.features);
+  for (let p = 0; p < codes.value.length; p++) {
+    sums[codes.index[p]!] = sums[codes.index[p]!]! + codes.value[p]!;
+  }
+  return sums;
+}
+
+/**
+ * The auxiliary loss (1/B) sum_b ||ehat_b - r_b||^2 with r = x - xhat held constant and
+ * ehat_b = sum over the top auxK dead features of row b of f_bi W_dec[i]. Returns null when
+ * no feature is dead. `gradient` is dL_aux/dehat times the coefficient.
+ */
+function auxiliary(
+  parameters: SaeParameters,
+  pre: Float32Array,
+  rows: number,
+  reconstruction: Float32Array,
+  batch: Float32Array,
+  settings: PassSettings,
+  dead: Uint8Array,
+): { loss: number; codes: Codes; gradient: Float32Array } | null {
+  const { dimensions, features } = parameters;
+  let deadCount = 0;
+  for (let j = 0; j < features; j++) deadCount += dead[j]!;
+  if (deadCount === 0) return null;
+  const auxDense = topKPerRow(pre, rows, features, Math.min(settings.auxK, deadCount), dead);
+  const codes = compress(auxDense, rows, features);
+  const predicted = isSparse(codes)
+    ? sparseTimesDense(codes, parameters.decoder, dimensions)
+    : matMul(auxDense, rows, features, parameters.decoder, dimensions);
+  let loss = 0;
+  const gradient = new Float32Array(rows * dimensions);
+  for (let i = 0; i < rows * dimensions; i++) {
+    const difference = predicted[i]! - (batch[i]! - reconstruction[i]!);
+    loss += difference * difference;
+    gradient[i] = (2 * settings.auxCoefficient * difference) / rows;
+  }
+  return { loss: loss / rows, codes, gradient };
+}

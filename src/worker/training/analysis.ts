@@ -1,0 +1,183 @@
+/**
+ * The analysis pass: runs a model over the held-out evaluation rows in chunks and gathers
+ * the run's metrics (metrics.ts), the coding cost in bits per dimension under ICA's
+ * Laplacian model (ICA: the model's own evaluationExtras; other dictionaries: the ICA
+ * likelihood scoring their atoms), per-feature statistics with top rows (features.ts) and a
+ * few reconstruction samples. Memory: one chunk of rows and codes, plus the nonzero codes
+ * kept by FeatureStatistics.
+ */
+import type { RunMetrics } from '../../shared/contract';
+import { CancelledError } from '../../shared/errors';
+import { defaultRunConfig } from '../../shared/runConfig';
+import type { AnalysisResult, ReconstructionSample } from '../../main/analysis/analysisResult';
+import { FeatureStatistics } from '../../main/analysis/features';
+import type { LaplaceKind } from '../../main/analysis/laplace';
+import { ReconstructionMetrics } from '../../main/analysis/metrics';
+import type { ActivationSource } from '../../main/formats/source';
+import { dictionaryCodingCost } from '../ica/likelihood';
+import { scalingFromSummary } from '../ica/scaling';
+import type { DataSummary, FeatureModel } from '../methods/method';
+import { evaluationRows, readFiniteRows } from './data';
+
+/** Rows encoded at once. */
+const CHUNK_ROWS = 512;
+/** Rows scored for bits per dimension (the likelihood is costlier than encoding). */
+const CODING_COST_ROWS = 1024;
+/** Reconstruction samples kept with the run. */
+const RECONSTRUCTION_SAMPLES = 8;
+
+export interface AnalysisOptions {
+  /** Held-out rows wanted (capped at half the dataset). */
+  evaluationRows: number;
+  skipNonfinite: boolean;
+  /** Two-sided fits for signed codes (ICA), one-sided for nonnegative codes (SAEs). */
+  laplaceKind: LaplaceKind;
+  data: DataSummary;
+  cancelled: () => boolean;
+  /** Called after each chunk with the fraction done. */
+  onProgress?: (fraction: number) => void;
+  /** Timings of the phases, for the log. */
+  log?: (message: string) => void;
+}
+
+export async function analyzeModel(
+  model: FeatureModel,
+  source: ActivationSource,
+  options: AnalysisOptions,
+): Promise<AnalysisResult> {
+  const { rows: totalRows, columns } = source.description;
+  const startedMs = performance.now();
+  const indices = evaluationRows(totalRows, options.evaluationRows);
+  const metrics = new ReconstructionMetrics(columns, model.features);
+  const features = new FeatureStatistics(model.features, options.laplaceKind);
+  const samples: ReconstructionSample[] = [];
+  let costRows: Float32Array | null = null;
+  let costRowCount = 0;
+
+  // Encode, decode and accumulate chunk by chunk.
+  for (let start = 0; start < indices.length; start += CHUNK_ROWS) {
+    if (options.cancelled()) throw new CancelledError('analysis cancelled');
+    const chunk = await readFiniteRows(
+      source,
+      indices.subarray(start, start + CHUNK_ROWS),
+      options.skipNonfinite,
+    );
+    const count = chunk.indices.length;
+    const codes = model.encode(chunk.values, count);
+    const reconstruction = model.decode(codes, count);
+    metrics.add(chunk.values, reconstruction, codes, count);
+    features.add(codes, count, chunk.indices);
+    if (costRows === null) {
+      costRowCount = Math.min(CODING_COST_ROWS, count);
+      costRows = chunk.values.slice(0, costRowCount * columns);
+    } else if (costRowCount < CODING_COST_ROWS) {
+      const more = Math.min(CODING_COST_ROWS - costRowCount, count);
+      const grown = new Float32Array((costRowCount + more) * columns);
+      grown.set(costRows);
+      grown.set(chunk.values.subarray(0, more * columns), costRowCount * columns);
+      costRows = grown;
+      costRowCount += more;
+    }
+    collectSamples(samples, chunk, codes, reconstruction, columns, model.features);
+    options.onProgress?.(Math.min(1, (start + CHUNK_ROWS) / indices.length));
+    // Let a cancel message in between chunks.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  options.log?.(`encoded ${indices.length} evaluation rows in ${elapsedSeconds(startedMs)} s`);
+
+  // Coding cost and, for ICA, the KKT residual of exact inference.
+  const costStartedMs = performance.now();
+  let bitsPerDimension: number | null = null;
+  let kktResidual: number | null = null;
+  if (costRows !== null && costRowCount > 0) {
+    if (model.evaluationExtras) {
+      const extras = model.evaluationExtras(costRows, costRowCount);
+      bitsPerDimension = extras.bitsPerDimension;
+      kktResidual = extras.kktResidual;
+    } else {
+      bitsPerDimension = dictionaryCodingCost({
+        atoms: model.atoms(),
+        features: model.features,
+        dimensions: columns,
+        rows: costRows,
+        rowCount: costRowCount,
+        scaling: scalingFromSummary(options.data),
+        alpha: referenceAlpha(columns),
+      }).bitsPerDimension;
+    }
+  }
+
+  options.log?.(`coding cost of ${costRowCount} rows in ${elapsedSeconds(costStartedMs)} s`);
+
+  const featuresStartedMs = performance.now();
+  const records = features.finish(model.atoms(), columns);
+  options.log?.(`statistics of ${model.features} features in ${elapsedSeconds(featuresStartedMs)} s`);
+  const reconstruction = metrics.result();
+  const runMetrics: RunMetrics = {
+    evaluationRows: reconstruction.rows,
+    mse: reconstruction.mse,
+    fvu: reconstruction.fvu,
+    explainedVariance: reconstruction.explainedVariance,
+    l0: reconstruction.l0,
+    l1: reconstruction.l1,
+    cosine: reconstruction.cosine,
+    relativeNorm: reconstruction.relativeNorm,
+    deadFeatures: reconstruction.deadFeatures,
+    denseFeatures: reconstruction.denseFeatures,
+    densityHistogram: reconstruction.densityHistogram,
+    bitsPerDimension: finiteOrNull(bitsPerDimension),
+    kktResidual: finiteOrNull(kktResidual),
+    kktConverged: kktResidual === null ? null : kktResidual <= KKT_EVALUATION_TOLERANCE,
+  };
+  return {
+    metrics: runMetrics,
+    features: records,
+    reconstructions: samples,
+  };
+}
+
+/** A run's KKT residual counts as converged at this tolerance (relative to alpha). */
+const KKT_EVALUATION_TOLERANCE = 1e-3;
+
+/**
+ * The L1 weight at which non-ICA dictionaries are scored: ICA's default alpha, so every
+ * SAE on a dataset is scored at the same point as a default ICA run.
+ */
+function referenceAlpha(columns: number): number {
+  const defaults = defaultRunConfig('ica', columns);
+  return defaults.method === 'ica' ? defaults.alpha : 0.2;
+}
+
+function elapsedSeconds(sinceMs: number): string {
+  return ((performance.now() - sinceMs) / 1000).toFixed(1);
+}
+
+function finiteOrNull(value: number | null): number | null {
+  return value !== null && Number.isFinite(value) ? value : null;
+}
+
+function collectSamples(
+  samples: ReconstructionSample[],
+  chunk: { values: Float32Array; indices: Uint32Array },
+  codes: Float32Array,
+  reconstruction: Float32Array,
+  columns: number,
+  features: number,
+): void {
+  for (let r = 0; r < chunk.indices.length && samples.length < RECONSTRUCTION_SAMPLES; r++) {
+    const original = chunk.values.slice(r * columns, (r + 1) * columns);
+    const rebuilt = reconstruction.slice(r * columns, (r + 1) * columns);
+    let squaredError = 0;
+    for (let c = 0; c < columns; c++) squaredError += (original[c]! - rebuilt[c]!) ** 2;
+    let active = 0;
+    for (let f = 0; f < features; f++) if (codes[r * features + f] !== 0) active++;
+    samples.push({
+      row: chunk.indices[r]!,
+      original,
+      reconstruction: rebuilt,
+      squaredError,
+      activeFeatures: active,
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import { describe, expect, test } from 'vitest';
+import { Random } from '../../../src/shared/random';
+import {
+  compress,
+  jumpRelu,
+  selectKthLargest,
+  topKOfBatch,
+  topKPerRow,
+} from '../../../src/worker/sae/codes';
+
+/** The straightforward TopK: sort each row's positive entries, lower index first on ties. */
+function topKBySorting(
+  pre: Float32Array,
+  rows: number,
+  features: number,
+  k: number,
+  allowed?: Uint8Array,
+) {
+  const out = new Float32Array(rows * features);
+  for (let r = 0; r < rows; r++) {
+    const order = [...Array(features).keys()]
+      .filter((j) => pre[r * features + j]! > 0 && (allowed === undefined || allowed[j] === 1))
+      .sort((a, b) => pre[r * features + b]! - pre[r * features + a]! || a - b)
+      .slice(0, k);
+    for (const j of order) out[r * features + j] = pre[r * features + j]!;
+  }
+  return out;
+}
+
+describe('activation functions', () => {
+  test('TopK per row equals sorting, with ties and masks', () => {
+    const random = new Random(5);
+    const rows = 40;
+    const features = 37;
+    // Few distinct values, so ties at the cut are common.
+    const pre = Float32Array.from({ length: rows * features }, () => random.integer(9) - 3);
+    const allowed = Uint8Array.from({ length: features }, (_, j) => (j % 3 === 0 ? 0 : 1));
+    for (const k of [1, 4, 30, 40]) {
+      expect(Array.from(topKPerRow(pre, rows, features, k))).toEqual(
+        Array.from(topKBySorting(pre, rows, features, k)),
+      );
+      expect(Array.from(topKPerRow(pre, rows, features, k, allowed))).toEqual(
+        Array.from(topKBySorting(pre, rows, features, k, allowed)),
+      );
+    }
+    expect(topKPerRow(pre, rows, features, 0).every((v) => v === 0)).toBe(true);
+  });
+
+  test('BatchTopK keeps the k x batch largest positive values and reports the smallest kept', () => {
+    const pre = Float32Array.of(5, -1, 3, 2, 2, 0, 7, 1);
+    const { codes, smallestKept } = topKOfBatch(pre, 4);
+    expect(Array.from(codes)).toEqual([5, 0, 3, 2, 0, 0, 7, 0]);
+    expect(smallestKept).toBe(2);
+    expect(topKOfBatch(Float32Array.of(-1, 0), 3).smallestKept).toBe(0);
+  });
+
+  test('JumpReLU keeps values above their own threshold', () => {
+    const codes = jumpRelu(Float32Array.of(0.5, 0.5, 2, -1), 2, 2, Float32Array.of(0.4, 0.6));
+    expect(Array.from(codes)).toEqual([0.5, 0, 2, 0]);
+  });
+
+  test('quickselect finds the k-th largest', () => {
+    const random = new Random(9);
+    const values = Float32Array.from({ length: 101 }, () => random.gaussian());
+    const sorted = Array.from(values).sort((a, b) => b - a);
+    for (const k of [1, 2, 50, 101])
+      expect(selectKthLargest(values.slice(), k)).toBe(sorted[k - 1]);
+  });
+
+  test('compressed rows list the nonzero entries of each row', () => {
+    const codes = compress(Float32Array.of(0, 1, 0, 2, 0, 0), 2, 3);
+    expect(Array.from(codes.rowStart)).toEqual([0, 1, 2]);
+    expect(Array.from(codes.index)).toEqual([1, 0]);
+    expect(Array.from(codes.value)).toEqual([1, 2]);
+  });
+});
