@@ -24,11 +24,65 @@ import type { ActivationSource } from './source';
 const MAX_METADATA_BYTES = 100_000_000;
 const CONTINUATION = 0xffffffff;
 
+/** A record batch's metadata, as checked plain numbers. */
+interface BatchHeader {
+  length: number;
+  nodes: { length: number; nullCount: number }[];
+  buffers: { offset: number; length: number }[];
+  compressed: boolean;
+}
+
 interface BatchLocation {
   /** File offset of the message body. */
   bodyOffset: number;
   bodyLength: number;
-  message: Message;
+  header: BatchHeader;
+}
+
+interface DecodedMessage {
+  bodyLength: number;
+  fields?: Field[];
+  batch?: BatchHeader;
+}
+
+/** A count or offset from the metadata; refused unless a non-negative safe integer. */
+function checkedNumber(value: unknown, what: string): number {
+  const number = typeof value === 'bigint' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) {
+    throw new Error(`${what} ${String(value)} is out of range`);
+  }
+  return number;
+}
+
+/** Decodes one message's metadata; throws on anything damaged. */
+function decodeMessage(metadata: Uint8Array): DecodedMessage {
+  const message = Message.decode(metadata);
+  const bodyLength = checkedNumber(message.bodyLength, 'body length');
+  if (message.headerType === MessageHeader.Schema) {
+    return { bodyLength, fields: (message.header() as unknown as { fields: Field[] }).fields };
+  }
+  if (message.headerType !== MessageHeader.RecordBatch) return { bodyLength };
+  const batch = message.header() as unknown as {
+    length: unknown;
+    nodes: { length: unknown; nullCount: unknown }[];
+    buffers: { offset: unknown; length: unknown }[];
+    compression: unknown;
+  };
+  return {
+    bodyLength,
+    batch: {
+      length: checkedNumber(batch.length, 'record count'),
+      nodes: batch.nodes.map((node) => ({
+        length: checkedNumber(node.length, 'node length'),
+        nullCount: checkedNumber(node.nullCount, 'null count'),
+      })),
+      buffers: batch.buffers.map((buffer) => ({
+        offset: checkedNumber(buffer.offset, 'buffer offset'),
+        length: checkedNumber(buffer.length, 'buffer length'),
+      })),
+      compressed: Boolean(batch.compression),
+    },
+  };
 }
 
 interface IndexedFile {
@@ -78,35 +132,26 @@ async function indexArrowFile(file: RandomAccessFile): Promise<IndexedFile> {
       prefixBytes = 8;
     }
     if (metadataLength === 0) break;
-    if (
-      metadataLength > MAX_METADATA_BYTES ||
-      position + prefixBytes + metadataLength > file.size
-    ) {
+    if (metadataLength > MAX_METADATA_BYTES || position + prefixBytes + metadataLength > end) {
       throw damaged(`a message at byte ${position} claims ${metadataLength} bytes of metadata`);
     }
     const metadata = await file.read(position + prefixBytes, metadataLength, 'message metadata');
-    let message: Message;
+    // apache-arrow's decoder throws plain errors (and RangeErrors) on damaged flatbuffers.
+    let decoded: DecodedMessage;
     try {
-      message = Message.decode(metadata);
+      decoded = decodeMessage(metadata);
     } catch (error) {
       throw damaged(
         `the message at byte ${position} does not decode (${(error as Error).message})`,
       );
     }
     const bodyOffset = position + prefixBytes + metadataLength;
-    const bodyLength = message.bodyLength;
-    if (
-      !Number.isSafeInteger(bodyLength) ||
-      bodyLength < 0 ||
-      bodyOffset + bodyLength > file.size
-    ) {
+    const { bodyLength } = decoded;
+    if (bodyOffset + bodyLength > end) {
       throw damaged(`the message at byte ${position} claims a ${bodyLength}-byte body`);
     }
-    if (message.headerType === MessageHeader.Schema) {
-      fields ??= (message.header() as unknown as { fields: Field[] }).fields;
-    } else if (message.headerType === MessageHeader.RecordBatch) {
-      batches.push({ bodyOffset, bodyLength, message });
-    }
+    if (decoded.fields) fields ??= decoded.fields;
+    if (decoded.batch) batches.push({ bodyOffset, bodyLength, header: decoded.batch });
     position = bodyOffset + bodyLength;
   }
   if (!fields) throw damaged('no schema found');
@@ -243,13 +288,8 @@ async function batchMatrix(
   levels: { levels: DataType[]; element: ElementType },
   where: string,
 ): Promise<BatchMatrix> {
-  const header = batch.message.header() as unknown as {
-    length: number;
-    nodes: { length: number; nullCount: number }[];
-    buffers: { offset: number; length: number }[];
-    compression: unknown;
-  };
-  if (header.compression) {
+  const header = batch.header;
+  if (header.compressed) {
     throw inputError(
       `${where}: the Arrow data is compressed; save the dataset without compression`,
     );
@@ -262,13 +302,13 @@ async function batchMatrix(
     nodeIndex += size.nodes;
     bufferIndex += size.buffers;
   }
-  const records = Number(header.length);
+  const records = header.length;
   const bufferAt = (index: number) => {
     const region = header.buffers[index];
     if (!region)
       throw inputError(`${where}: a record batch lacks the column's buffers: it is damaged`);
-    const offset = Number(region.offset);
-    const length = Number(region.length);
+    const offset = region.offset;
+    const length = region.length;
     if (offset < 0 || offset + length > batch.bodyLength) {
       throw inputError(`${where}: a buffer lies outside its record batch: the file is damaged`);
     }
@@ -281,7 +321,7 @@ async function batchMatrix(
   const extents: number[] = [];
   for (const level of levels.levels) {
     const node = header.nodes[nodeIndex];
-    if (!node || Number(node.nullCount) !== 0) {
+    if (!node || node.nullCount !== 0) {
       throw inputError(
         `${where}: the column holds missing values (nulls); Basis needs every array`,
       );
@@ -305,7 +345,7 @@ async function batchMatrix(
     nodeIndex++;
   }
   const valuesNode = header.nodes[nodeIndex];
-  if (!valuesNode || Number(valuesNode.nullCount) !== 0) {
+  if (!valuesNode || valuesNode.nullCount !== 0) {
     throw inputError(`${where}: the column holds missing values (nulls); Basis needs every value`);
   }
   const values = bufferAt(bufferIndex + 1);
@@ -314,6 +354,9 @@ async function batchMatrix(
     throw inputError(
       `${where}: a record batch holds fewer values than its arrays need: it is damaged`,
     );
+  }
+  if (extents.some((extent) => extent <= 0)) {
+    throw inputError(`${where}: the column holds empty arrays; there is nothing to analyse`);
   }
   const columns = extents[extents.length - 1]!;
   const context = extents.length === 2 ? extents[0]! : 1;

@@ -9,8 +9,11 @@
  *
  * Memory bound of TrainingBatches: two buffers of blocksPerBuffer x blockRows x columns
  * float32 (about 2 x 16 MB with the defaults), one Uint32Array of the block order (4 bytes
- * per block), plus the batch handed out (batchSize x columns float32).
+ * per block), the source's scratch buffers (at most 16 chunks of 256 K elements), plus the
+ * batch handed out (batchSize x columns float32).
  */
+import { basename } from 'node:path';
+
 import { assert, inputError } from '../../shared/errors';
 import { Random } from '../../shared/random';
 import type { ActivationSource } from './source';
@@ -161,7 +164,7 @@ export class TrainingBatches {
     };
     if (rows - this.excluded.length <= 0) {
       throw inputError(
-        `${source.description.path}: no rows are left for training (${rows} rows, ${this.excluded.length} held out for evaluation); use a larger file or fewer evaluation rows`,
+        `${basename(source.description.path)}: no rows are left for training (${rows} rows, ${this.excluded.length} held out for evaluation); use a larger file or fewer evaluation rows`,
       );
     }
     this.random = new Random(options.seed);
@@ -170,11 +173,16 @@ export class TrainingBatches {
     this.pending = this.startFill();
   }
 
-  async next(): Promise<Batch> {
+  /**
+   * The next batch. Pass `target` (batchSize x columns) to reuse one array across batches;
+   * otherwise each batch is a new array the caller may keep.
+   */
+  async next(target?: Float32Array): Promise<Batch> {
     assert(!this.closed, () => 'TrainingBatches used after close');
     const { batchSize } = this.options;
     const columns = this.source.description.columns;
-    const values = new Float32Array(batchSize * columns);
+    assert(!target || target.length >= batchSize * columns, () => 'batch target too small');
+    const values = target ?? new Float32Array(batchSize * columns);
     let filled = 0;
     while (filled < batchSize) {
       if (!this.current || this.position >= this.current.order.length) {
@@ -264,7 +272,7 @@ export class TrainingBatches {
         if (!rowIsFinite(values, from, columns)) {
           if (skipNonfinite) continue;
           throw inputError(
-            `${this.source.description.path}: row ${row} holds NaN or infinity; drop such rows with --skip-nonfinite (skipNonfinite: true) or fix the data`,
+            `${basename(this.source.description.path)}: row ${row} holds NaN or infinity; drop such rows with --skip-nonfinite (skipNonfinite: true) or fix the data`,
           );
         }
         if (from !== kept * columns) values.copyWithin(kept * columns, from, from + columns);
@@ -276,7 +284,7 @@ export class TrainingBatches {
     if (epochEnded) {
       if (this.keptThisEpoch === 0) {
         throw inputError(
-          `${this.source.description.path}: every training row holds NaN or infinity; nothing is left to train on`,
+          `${basename(this.source.description.path)}: every training row holds NaN or infinity; nothing is left to train on`,
         );
       }
       this.epoch++;

@@ -11,7 +11,7 @@ import type { ActivationSource, SourceDescription } from './source';
 /** Elements converted per chunk when the bytes on disk are not native float32. */
 const CHUNK_ELEMENTS = 1 << 18;
 /** Scratch buffers kept between reads. */
-const MAX_POOLED_SCRATCH = 4;
+const MAX_POOLED_SCRATCH = 16;
 
 export interface MatrixLayout {
   /** Byte offset of element 0. */

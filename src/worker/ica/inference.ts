@@ -15,6 +15,7 @@
  * All matrices are row-major Float64Array: codes and correlations are rows x M.
  */
 import { axpy, choleskyInPlace, choleskySolveInPlace } from '../linalg/dense';
+import { HomotopySolver } from './homotopy';
 
 export interface CodingProblem {
   /** G = A^T A, M x M. */
@@ -30,6 +31,12 @@ export interface CodingOptions {
   maxSweeps: number;
   /** Replace converged codes by the exact active-set solution when it checks out. */
   polish: boolean;
+  /**
+   * 'homotopy' (default): the exact lasso path per row (homotopy.ts), cold-started, then
+   * coordinate descent only if rounding left the KKT test unmet. 'descent': coordinate
+   * descent with feature-sign steps from the warm start in `codes`.
+   */
+  solver?: 'homotopy' | 'descent';
 }
 
 export interface CodingStats {
@@ -39,9 +46,18 @@ export interface CodingStats {
   unconvergedRows: number;
   /** Rows whose polish was accepted (exact minimisers up to rounding). */
   polishedRows: number;
-  /** Total full sweeps over all rows. */
+  /** Total full coordinate sweeps over all rows. */
   sweeps: number;
+  /** Total homotopy breakpoints over all rows. */
+  breakpoints: number;
 }
+
+/**
+ * Squared Cholesky pivots below this fraction of their diagonal mark the support's atoms as
+ * (numerically) linearly dependent: more active atoms than dimensions, which happens in
+ * early sweeps; the exact step is skipped then and coordinate descent continues.
+ */
+const SINGULAR_PIVOT = 1e-10;
 
 /** Relative slack of the inactive-set test of the polish (spec: alpha (1 + 1e-9)). */
 const POLISH_SLACK = 1e-9;
@@ -59,24 +75,29 @@ export function sparseCode(
 ): CodingStats {
   const m = problem.features;
   const workspace = new RowWorkspace(m);
-  const stats: CodingStats = { maxResidual: 0, unconvergedRows: 0, polishedRows: 0, sweeps: 0 };
+  const homotopy = options.solver === 'descent' ? undefined : new HomotopySolver(m);
+  const stats: CodingStats = {
+    maxResidual: 0,
+    unconvergedRows: 0,
+    polishedRows: 0,
+    sweeps: 0,
+    breakpoints: 0,
+  };
 
   for (let row = 0; row < rows; row++) {
     const offset = row * m;
     workspace.load(correlations, codes, offset);
+    if (homotopy) {
+      homotopy.solve(problem.gram, workspace.c, workspace.s, problem.alpha);
+      stats.breakpoints += homotopy.breakpoints;
+    }
     let residual = workspace.solve(problem, options.tolerance, options.maxSweeps);
     stats.sweeps += workspace.sweepsUsed;
 
-    if (options.polish) {
-      for (let attempt = 0; attempt < 4; attempt++) {
-        if (workspace.polish(problem)) {
-          stats.polishedRows++;
-          residual = workspace.kktResidual(problem);
-          break;
-        }
-        residual = workspace.solve(problem, options.tolerance * 1e-2, options.maxSweeps);
-        stats.sweeps += workspace.sweepsUsed;
-      }
+    // The exact solve on the final support; the path's solution usually passes as is.
+    if (options.polish && workspace.polish(problem)) {
+      stats.polishedRows++;
+      residual = workspace.kktResidual(problem);
     }
 
     if (residual > options.tolerance) stats.unconvergedRows++;
@@ -116,6 +137,7 @@ class RowWorkspace {
   readonly active: Int32Array;
   sweepsUsed = 0;
   private factor: Float64Array;
+  private readonly indices: Int32Array;
   private readonly solution: Float64Array;
 
   constructor(private readonly m: number) {
@@ -125,6 +147,7 @@ class RowWorkspace {
     this.active = new Int32Array(m);
     this.factor = new Float64Array(0);
     this.solution = new Float64Array(m);
+    this.indices = new Int32Array(m);
   }
 
   load(correlations: Float64Array, codes: Float64Array, offset: number): void {
@@ -153,9 +176,14 @@ class RowWorkspace {
   }
 
   /**
-   * Coordinate descent until the KKT residual is below tolerance * alpha or `maxSweeps`
-   * full sweeps were spent. Between full sweeps it iterates on the active set only.
-   * Returns the final residual relative to alpha.
+   * Coordinate descent interleaved with exact "feature-sign" steps (Lee et al. 2007): after
+   * each full sweep (which lets coefficients enter and leave the support) the smooth
+   * problem on the support, with its signs fixed, is solved exactly and the iterate moves
+   * towards that solution as far as the objective keeps falling (a line search over the
+   * points where coefficients cross zero). Coordinate descent alone crawls when the active
+   * atoms are strongly correlated; the exact step does not care. Stops when the KKT
+   * residual is below tolerance * alpha or after `maxSweeps` full sweeps; returns the
+   * residual relative to alpha.
    */
   solve(problem: CodingProblem, tolerance: number, maxSweeps: number): number {
     const { m, s, r, active } = this;
@@ -173,22 +201,83 @@ class RowWorkspace {
         updateCoordinate(gram, m, s, r, j, alpha);
         if (s[j] !== 0) active[activeCount++] = j;
       }
-
-      // Active-set sweeps: cheap, they touch only the support.
-      for (let inner = 0; inner < 4 * maxSweeps; inner++) {
-        let largestMove = 0;
-        for (let a = 0; a < activeCount; a++) {
-          const j = active[a]!;
-          const move = updateCoordinate(gram, m, s, r, j, alpha);
-          if (move > largestMove) largestMove = move;
-        }
-        if (largestMove <= 0.25 * target) break;
+      // Two cheap sweeps over the support settle the signs before the exact step.
+      for (let inner = 0; inner < 2; inner++) {
+        for (let a = 0; a < activeCount; a++) updateCoordinate(gram, m, s, r, active[a]!, alpha);
       }
+      this.featureSignStep(problem);
 
       this.refreshResidual(gram);
       if (maxKkt(s, r, m, alpha) <= target) break;
     }
     return maxKkt(s, r, m, alpha) / alpha;
+  }
+
+  /**
+   * Moves s towards the exact minimiser on its support with its signs fixed,
+   * s_a* = G_aa^-1 (c_a - alpha sign(s_a)), stopping at the best of the points where a
+   * coefficient crosses zero (that coefficient is then exactly zero). Expects r = c - G s.
+   */
+  private featureSignStep(problem: CodingProblem): void {
+    const { m, s, r, c } = this;
+    const { gram, alpha } = problem;
+    const indices = this.indices;
+    let k = 0;
+    for (let j = 0; j < m; j++) if (s[j] !== 0) indices[k++] = j;
+    if (k === 0) return;
+
+    if (this.factor.length < k * k) this.factor = new Float64Array(k * k);
+    const factor = this.factor;
+    const direction = this.solution;
+    for (let a = 0; a < k; a++) {
+      const i = indices[a]!;
+      for (let b = 0; b <= a; b++) factor[a * k + b] = gram[i * m + indices[b]!]!;
+      direction[a] = c[i]! - alpha * Math.sign(s[i]!);
+    }
+    if (!choleskyInPlace(factor, k, SINGULAR_PIVOT)) return;
+    choleskySolveInPlace(factor, k, direction);
+    for (let a = 0; a < k; a++) direction[a] = direction[a]! - s[indices[a]!]!;
+
+    // Objective change along t: slope t + curvature t^2 / 2 + alpha (|s + t d|_1 - |s|_1).
+    let slope = 0;
+    let curvature = 0;
+    for (let a = 0; a < k; a++) {
+      const i = indices[a]!;
+      slope -= direction[a]! * r[i]!;
+      let row = 0;
+      for (let b = 0; b < k; b++) row += gram[i * m + indices[b]!]! * direction[b]!;
+      curvature += direction[a]! * row;
+    }
+    const change = (step: number): number => {
+      let l1 = 0;
+      for (let a = 0; a < k; a++) {
+        const value = s[indices[a]!]!;
+        l1 += Math.abs(value + step * direction[a]!) - Math.abs(value);
+      }
+      return slope * step + 0.5 * curvature * step * step + alpha * l1;
+    };
+    let bestStep = 1;
+    let bestChange = change(1);
+    let zeroed = -1;
+    for (let a = 0; a < k; a++) {
+      const value = s[indices[a]!]!;
+      const move = direction[a]!;
+      if (value * (value + move) >= 0) continue;
+      const step = -value / move;
+      const candidate = change(step);
+      if (candidate < bestChange) {
+        bestChange = candidate;
+        bestStep = step;
+        zeroed = a;
+      }
+    }
+    if (!(bestChange < 0)) return;
+
+    for (let a = 0; a < k; a++) {
+      const i = indices[a]!;
+      s[i] = a === zeroed ? 0 : s[i]! + bestStep * direction[a]!;
+    }
+    this.refreshResidual(gram);
   }
 
   /**
@@ -211,7 +300,7 @@ class RowWorkspace {
       for (let b = 0; b <= a; b++) factor[a * k + b] = gram[i * m + indices[b]!]!;
       solution[a] = c[i]! - alpha * Math.sign(s[i]!);
     }
-    if (k > 0 && !choleskyInPlace(factor, k)) return false;
+    if (k > 0 && !choleskyInPlace(factor, k, SINGULAR_PIVOT)) return false;
     if (k > 0) choleskySolveInPlace(factor, k, solution);
     for (let a = 0; a < k; a++) {
       if (!(solution[a]! * Math.sign(s[indices[a]!]!) > 0)) return false;

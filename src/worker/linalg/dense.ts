@@ -127,12 +127,14 @@ export function normalise(vector: Float64Array, n: number): void {
 /**
  * In-place Cholesky factorisation of the symmetric positive definite `matrix` (n x n):
  * the lower triangle becomes L with matrix = L L^T (the upper triangle is left as is).
- * Returns false when a pivot is not positive (the matrix is not positive definite).
+ * Returns false when a squared pivot is not above `relativePivot` times its diagonal entry
+ * (the matrix is not positive definite, or numerically singular at that threshold).
  */
-export function choleskyInPlace(matrix: Float64Array, n: number): boolean {
+export function choleskyInPlace(matrix: Float64Array, n: number, relativePivot = 0): boolean {
   for (let j = 0; j < n; j++) {
-    let diagonal = matrix[j * n + j]! - dot(matrix, j * n, matrix, j * n, j);
-    if (!(diagonal > 0)) return false;
+    const original = matrix[j * n + j]!;
+    let diagonal = original - dot(matrix, j * n, matrix, j * n, j);
+    if (!(diagonal > relativePivot * original)) return false;
     diagonal = Math.sqrt(diagonal);
     matrix[j * n + j] = diagonal;
     for (let i = j + 1; i < n; i++) {

@@ -46,11 +46,15 @@ export function reluInPlace(pre: Float32Array): Float32Array {
   return pre;
 }
 
+/** Up to this k, TopK keeps a sorted list of the best values; above it, quickselect (measured:
+ *  1024 rows of 4096, k = 32: 36 ms against 70 ms; k = 256: 167 ms against 113 ms). */
+const INSERTION_MAX_K = 64;
+
 /**
  * TopK per row: keeps the k largest positive pre-activations of each row, zeroes the rest.
  * Ties at the cut go to the lower feature index, so results do not depend on the platform.
  * When `allowed` is given only features with allowed[j] = 1 compete (the auxiliary loss of
- * dead features). Linear in the row length (quickselect of the cut).
+ * dead features).
  */
 export function topKPerRow(
   pre: Float32Array,
@@ -61,6 +65,51 @@ export function topKPerRow(
 ): Float32Array {
   const out = new Float32Array(rows * features);
   if (k <= 0) return out;
+  if (k <= INSERTION_MAX_K) topKByInsertion(pre, rows, features, k, allowed, out);
+  else topKBySelection(pre, rows, features, k, allowed, out);
+  return out;
+}
+
+function topKByInsertion(
+  pre: Float32Array,
+  rows: number,
+  features: number,
+  k: number,
+  allowed: Uint8Array | undefined,
+  out: Float32Array,
+): void {
+  const bestValue = new Float32Array(k);
+  const bestIndex = new Int32Array(k);
+  for (let r = 0; r < rows; r++) {
+    const base = r * features;
+    let held = 0;
+    // bestValue[0..held) is sorted in decreasing order; a candidate must beat the last one,
+    // so equal values keep the earlier (lower) index.
+    for (let j = 0; j < features; j++) {
+      const v = pre[base + j]!;
+      if (!(v > 0) || (held === k && !(v > bestValue[k - 1]!))) continue;
+      if (allowed !== undefined && allowed[j] === 0) continue;
+      let slot = held === k ? k - 1 : held++;
+      while (slot > 0 && bestValue[slot - 1]! < v) {
+        bestValue[slot] = bestValue[slot - 1]!;
+        bestIndex[slot] = bestIndex[slot - 1]!;
+        slot--;
+      }
+      bestValue[slot] = v;
+      bestIndex[slot] = j;
+    }
+    for (let s = 0; s < held; s++) out[base + bestIndex[s]!] = bestValue[s]!;
+  }
+}
+
+function topKBySelection(
+  pre: Float32Array,
+  rows: number,
+  features: number,
+  k: number,
+  allowed: Uint8Array | undefined,
+  out: Float32Array,
+): void {
   const candidates = new Float32Array(features);
   for (let r = 0; r < rows; r++) {
     const base = r * features;
@@ -86,7 +135,6 @@ export function topKPerRow(
       }
     }
   }
-  return out;
 }
 
 /**

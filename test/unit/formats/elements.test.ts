@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { decodeElements, elementType } from '../../../src/main/formats/elements';
+import { halfSimd } from '../../../src/main/formats/halfSimd';
 import { numpyAvailable, runPython } from './fixtures';
 
 /** Every 16-bit pattern, as little-endian bytes. */
@@ -104,5 +105,37 @@ describe('element conversion', () => {
     const double = new Float32Array(1);
     decodeElements(elementType('f64', false), bytes.subarray(16), 1, double, 0);
     expect(double[0]).toBe(Math.fround(0.1));
+  });
+});
+
+describe('float16 conversion by WebAssembly SIMD', () => {
+  it('agrees with the lookup table on all 65536 patterns, with an odd tail', () => {
+    expect(halfSimd, 'WebAssembly SIMD is available in Node 20').not.toBeNull();
+    const patterns = allHalfPatterns();
+    const bySimd = new Float32Array(65536 + 3);
+    halfSimd!.convert(patterns, 65536, bySimd, 3);
+    const byTable = new Float32Array(65536);
+    // Converting 63 values at a time keeps decodeElements on its table path.
+    for (let first = 0; first < 65536; first += 63) {
+      const count = Math.min(63, 65536 - first);
+      decodeElements(
+        elementType('f16'),
+        patterns.slice(2 * first, 2 * (first + count)),
+        count,
+        byTable,
+        first,
+      );
+    }
+    let differing = 0;
+    for (let bits = 0; bits < 65536; bits++) {
+      const simd = bySimd[bits + 3]!;
+      const table = byTable[bits]!;
+      if (!(Object.is(simd, table) || (Number.isNaN(simd) && Number.isNaN(table)))) differing++;
+    }
+    expect(differing).toBe(0);
+    // A count that is not a multiple of 8 through decodeElements (SIMD body, table tail).
+    const mixed = new Float32Array(1001);
+    decodeElements(elementType('f16'), patterns.subarray(0, 2002), 1001, mixed, 0);
+    expect(Array.from(mixed)).toEqual(Array.from(byTable.subarray(0, 1001)));
   });
 });

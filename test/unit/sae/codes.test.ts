@@ -44,6 +44,17 @@ describe('activation functions', () => {
       );
     }
     expect(topKPerRow(pre, rows, features, 0).every((v) => v === 0)).toBe(true);
+    // Wide rows and k above the insertion limit take the quickselect path.
+    const wide = Float32Array.from({ length: 5 * 300 }, () => random.integer(41) - 10);
+    const wideAllowed = Uint8Array.from({ length: 300 }, (_, j) => (j % 5 === 0 ? 0 : 1));
+    for (const k of [65, 100, 250]) {
+      expect(Array.from(topKPerRow(wide, 5, 300, k))).toEqual(
+        Array.from(topKBySorting(wide, 5, 300, k)),
+      );
+      expect(Array.from(topKPerRow(wide, 5, 300, k, wideAllowed))).toEqual(
+        Array.from(topKBySorting(wide, 5, 300, k, wideAllowed)),
+      );
+    }
   });
 
   test('BatchTopK keeps the k x batch largest positive values and reports the smallest kept', () => {

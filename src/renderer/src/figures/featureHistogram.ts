@@ -5,7 +5,7 @@
  * fitted law's CDF, so it is comparable to the bars whatever the bin widths.
  */
 import type { Histogram, LaplaceFit } from '../../../shared/contract';
-import { axis, baseLayout, COLORS, type Figure } from './theme';
+import { axis, baseLayout, COLORS, logTicks, type Figure } from './theme';
 
 /**
  * CDF of the fitted law. Two-sided Laplace(location m, scale b):
@@ -80,7 +80,10 @@ export function toFigure({ histogram, laplace, logY }: FeatureHistogramInput): F
     layout: baseLayout({
       bargap: 0,
       xaxis: axis('activation'),
-      yaxis: axis('rows', { type: logY ? 'log' : 'linear' }),
+      yaxis: axis('rows', {
+        type: logY ? 'log' : 'linear',
+        ...(logY ? { tickvals: logTicks(1, Math.max(1, ...counts, ...(expected ?? []))) } : {}),
+      }),
     }),
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { RunSummary } from '../../../shared/contract';
 import { familyOf } from '../knobs';
-import { axis, baseLayout, COLORS, type Figure } from './theme';
+import { axis, baseLayout, COLORS, logTicks, type Figure } from './theme';
 
 export interface FrontierPoint {
   runId: number;
@@ -89,7 +89,17 @@ export function toFigure(runs: readonly RunSummary[]): Figure {
   return {
     data,
     layout: baseLayout({
-      xaxis: axis('L0 (active features per row)', { type: logX ? 'log' : 'linear' }),
+      xaxis: axis('L0 (active features per row)', {
+        type: logX ? 'log' : 'linear',
+        ...(logX
+          ? {
+              tickvals: logTicks(
+                Math.min(...all.map((point) => point.l0)) / 1.3,
+                Math.max(...all.map((point) => point.l0)) * 1.3,
+              ),
+            }
+          : {}),
+      }),
       yaxis: axis('explained variance', { range: [lowest - 0.02, 1.02] }),
     }),
   };

@@ -56,7 +56,8 @@ export function toFigure(steps: readonly StepRecord[]): Figure {
     });
     return {
       type: 'scatter' as const,
-      mode: 'lines' as const,
+      // A lone point draws no line: mark the points until there are a few.
+      mode: values.length < 3 ? ('lines+markers' as const) : ('lines' as const),
       name: term,
       x: points.map((record) => record.step),
       y: values,

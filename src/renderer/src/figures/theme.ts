@@ -50,3 +50,23 @@ export function axis(title: string, overrides: Partial<LayoutAxis> = {}): Partia
     ...overrides,
   };
 }
+
+/**
+ * Tick values 1, 2, 5, 10, 20, 50, ... covering [low, high], for log axes: Plotly's own log
+ * ticks label every minor step, which crowds short ranges.
+ */
+export function logTicks(low: number, high: number): number[] {
+  if (!(low > 0) || !(high >= low) || !Number.isFinite(high)) return [];
+  const ticks: number[] = [];
+  for (
+    let exponent = Math.floor(Math.log10(low));
+    exponent <= Math.ceil(Math.log10(high));
+    exponent += 1
+  ) {
+    for (const mantissa of [1, 2, 5]) {
+      const value = mantissa * 10 ** exponent;
+      if (value >= low / 1.001 && value <= high * 1.001) ticks.push(Number(value.toPrecision(6)));
+    }
+  }
+  return ticks;
+}
