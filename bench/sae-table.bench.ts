@@ -1,12 +1,14 @@
 /**
  * The table of docs/sae.md: every SAE architecture on the stories260K MLP activations and on
- * planted data (32 dimensions, 64 planted features, 3 active per row, Laplacian magnitudes),
+ * planted data (src/main/generate/planted.ts: 32 dimensions, 64 planted unit features, 3
+ * active per row on average, signed Laplacian magnitudes, no noise; 128 SAE features),
  * with default settings apart from the dictionary size and k. Prints one JSON line per run.
  *   npx vitest run --config bench/sae-vitest.config.ts sae-table
  * SAE_BENCH_METHODS (comma list) and SAE_BENCH_DATA ('stories', 'planted' or both) narrow it.
  */
 import { test } from 'vitest';
 import { ReconstructionMetrics } from '../src/main/analysis/metrics';
+import { generatePlanted } from '../src/main/generate/planted';
 import type { RunConfig } from '../src/shared/methods';
 import { initializeBackend } from '../src/worker/backend';
 import type { MethodDefinition } from '../src/worker/methods/method';
@@ -23,7 +25,6 @@ import {
   contextFor,
   dropBosRows,
   meanMaxCosine,
-  plantedData,
   readNpyFloat32,
 } from '../test/unit/sae/helpers';
 
@@ -65,15 +66,24 @@ function datasets(): Dataset[] {
     });
   }
   if (DATA.includes('planted')) {
-    const planted = plantedData(42, 20000, 32, 64, 3);
+    const planted = generatePlanted({
+      dimensions: 32,
+      features: 64,
+      activePerRow: 3,
+      rows: 20000,
+      magnitudes: 'laplacian',
+      probabilities: 'uniform',
+      noise: 0,
+      seed: 42,
+    });
     out.push({
       name: 'planted 32-d, 64 features, 3 active',
-      values: planted.values,
+      values: planted.data,
       rows: 20000,
       dimensions: 32,
       features: 128,
       k: 3,
-      atoms: planted.atoms,
+      atoms: planted.truth,
     });
   }
   return out;

@@ -5,15 +5,29 @@ import { expectNumber, expectOneOf } from '../shared/validate';
 import type { OptionSpec } from './command';
 
 export const DATASET_OPTIONS: Record<string, OptionSpec> = {
-  tensor: { type: 'string', value: 'NAME', description: 'tensor inside a safetensors file or folder' },
+  tensor: {
+    type: 'string',
+    value: 'NAME',
+    description: 'tensor inside a safetensors file or folder',
+  },
   member: { type: 'string', value: 'NAME', description: 'member inside an .npz archive' },
-  dtype: { type: 'string', value: 'f32|f16|bf16|f64', description: 'element type of a raw file, or bf16 for <V2 .npy data' },
+  dtype: {
+    type: 'string',
+    value: 'f32|f16|bf16|f64',
+    description: 'element type of a raw file, or bf16 for <V2 .npy data',
+  },
   shape: { type: 'string', value: 'R,C', description: 'shape of a raw file' },
-  labels: { type: 'string', value: 'FILE', description: 'label file: one line per row (TSV with header, JSONL or plain lines)' },
+  labels: {
+    type: 'string',
+    value: 'FILE',
+    description: 'label file: one line per row (TSV with header, JSONL or plain lines)',
+  },
   'image-shape': { type: 'string', value: 'H,W', description: 'rows are H x W image patches' },
 };
 
-export function openOptionsFrom(options: Record<string, string | boolean | undefined>): OpenOptions {
+export function openOptionsFrom(
+  options: Record<string, string | boolean | undefined>,
+): OpenOptions {
   const result: OpenOptions = {};
   if (typeof options.tensor === 'string') result.tensor = options.tensor;
   if (typeof options.member === 'string') result.member = options.member;
@@ -32,6 +46,7 @@ export function openOptionsFrom(options: Record<string, string | boolean | undef
 
 function parseIntegers(text: string, what: string): number[] {
   const parts = text.split(/[,x]/).map((part) => part.trim());
-  if (parts.some((part) => part === '')) throw inputError(`${what} takes numbers separated by commas, e.g. 1000,64`);
+  if (parts.some((part) => part === ''))
+    throw inputError(`${what} takes numbers separated by commas, e.g. 1000,64`);
   return parts.map((part) => expectNumber(part, what, { integer: true, min: 1 }));
 }

@@ -12,7 +12,11 @@ import type { Command, CommandContext } from './command';
 import { COMMANDS, findCommand } from './registry';
 
 const GLOBAL_OPTIONS = {
-  db: { type: 'string', value: 'PATH', description: 'database file (default: $BASIS_DB or the app data folder)' },
+  db: {
+    type: 'string',
+    value: 'PATH',
+    description: 'database file (default: $BASIS_DB or the app data folder)',
+  },
   json: { type: 'boolean', description: 'print results as JSON on stdout' },
   help: { type: 'boolean', description: 'show help for the command' },
 } as const;
@@ -90,10 +94,16 @@ function parseFlags(
         `${command.name} takes ${maximum === 0 ? 'no' : `at most ${maximum}`} argument(s), got "${parsed.positionals.join(' ')}": see "basis ${command.name} --help"`,
       );
     }
-    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+    return {
+      values: parsed.values as Record<string, string | boolean | undefined>,
+      positionals: parsed.positionals,
+    };
   } catch (error) {
     if (isBasisError(error)) throw error;
-    throw new BasisError('input', `${(error as Error).message.split('\n')[0]} (see "basis ${command.name} --help")`);
+    throw new BasisError(
+      'input',
+      `${(error as Error).message.split('\n')[0]} (see "basis ${command.name} --help")`,
+    );
   }
 }
 
@@ -102,7 +112,12 @@ function fail(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   const firstLine = kind === 'bug' ? message : message.split('\n')[0];
   process.stderr.write(`basis: ${firstLine}\n`);
-  if (kind === 'bug' && !isBasisError(error) && error instanceof Error && process.env.BASIS_LOG === 'debug') {
+  if (
+    kind === 'bug' &&
+    !isBasisError(error) &&
+    error instanceof Error &&
+    process.env.BASIS_LOG === 'debug'
+  ) {
     process.stderr.write(`${error.stack}\n`);
   }
   return kind === 'input' || kind === 'not-found' ? 2 : kind === 'cancelled' ? 130 : 1;

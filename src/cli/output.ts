@@ -38,7 +38,8 @@ export function describeRun(run: RunSummary): string {
 }
 
 export function runsTable(runs: RunSummary[]): string {
-  if (runs.length === 0) return 'no runs yet: start one with "basis train FILE --method ica --features N" or "basis demo"';
+  if (runs.length === 0)
+    return 'no runs yet: start one with "basis train FILE --method ica --features N" or "basis demo"';
   return table(
     ['id', 'method', 'features', 'status', 'step', 'EV', 'L0', 'bits/dim', 'time', 'dataset'],
     runs.map((run) => [
@@ -65,4 +66,3 @@ export function parseRunId(text: string | undefined, what = 'RUN'): number {
   }
   return id;
 }
-

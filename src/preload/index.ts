@@ -19,6 +19,7 @@ interface ShellCommand {
   type: 'open-path' | 'navigate';
   path?: string;
   view?: string;
+  datasetId?: number;
 }
 
 const shell = {

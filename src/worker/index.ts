@@ -21,7 +21,8 @@ function post(message: WorkerToMain): Promise<void> {
 
 async function runTask(task: Exclude<MainToWorker, { type: 'cancel' }>): Promise<void> {
   const channel: Channel = {
-    send: (message: Outgoing) => void post({ ...message, requestId: task.requestId } as WorkerToMain),
+    send: (message: Outgoing) =>
+      void post({ ...message, requestId: task.requestId } as WorkerToMain),
     cancelled: () => cancelRequested,
   };
   try {

@@ -41,10 +41,11 @@ export interface TrainTask {
   elapsedMsBefore: number;
 }
 
-/** The model to analyse or to run rows through. */
-export type ModelSource =
-  | { kind: 'checkpoint'; config: RunConfig; tensors: NamedTensors }
-  | { kind: 'weights'; weights: SaeLensWeights };
+/** The model to analyse or to run rows through: a checkpoint of a method. */
+export interface ModelSource {
+  config: RunConfig;
+  tensors: NamedTensors;
+}
 
 /** The analysis pass alone, e.g. for an imported dictionary. */
 export interface AnalyzeTask {

@@ -432,13 +432,13 @@ describe.skipIf(!BUILT || !existsSync(CHROMIUM))('workbench in a browser', () =>
 
   it('deletes a run after confirmation', async () => {
     await page.goto(`${served.origin}/#/runs`);
-    await page.getByTestId(`delete-${runs.wide}`).click();
+    await page.getByTestId(`delete-${runs.sae}`).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
-    expect(await page.getByTestId(`run-row-${runs.wide}`).count()).toBe(1);
-    await page.getByTestId(`delete-${runs.wide}`).click();
+    expect(await page.getByTestId(`run-row-${runs.sae}`).count()).toBe(1);
+    await page.getByTestId(`delete-${runs.sae}`).click();
     await shot(page, '12-delete-confirm');
     await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
-    await expect.poll(() => page.getByTestId(`run-row-${runs.wide}`).count()).toBe(0);
+    await expect.poll(() => page.getByTestId(`run-row-${runs.sae}`).count()).toBe(0);
   });
 
   it('ran without script errors or content security policy violations', () => {

@@ -19,13 +19,16 @@ export const demoCommand: Command = {
     'The sample: 16320 x 172 SwiGLU MLP activations (layer 2) of llama2.c stories260K, with\n' +
     'each token in context as labels (resources/sample/README.md).',
   options: {
-    steps: { type: 'string', value: 'S', description: 'updates per run (default 1000)' },
+    steps: { type: 'string', value: 'S', description: 'updates per run (default 300)' },
     seed: { type: 'string', value: 'N', description: 'random seed (default 0)' },
   },
   positionals: { names: [], required: 0 },
   async run(context) {
     const service = context.service();
-    const steps = expectNumber(context.options.steps ?? '1000', '--steps', { integer: true, min: 1 });
+    const steps = expectNumber(context.options.steps ?? '300', '--steps', {
+      integer: true,
+      min: 1,
+    });
     const seed = expectNumber(context.options.seed ?? '0', '--seed', { integer: true, min: 0 });
     const dataset = await service.openSample();
     const columns = dataset.columns;
@@ -33,7 +36,12 @@ export const demoCommand: Command = {
       context.stderr.write(`sample: ${dataset.path} (${dataset.rows} x ${columns})\n`);
     }
 
-    const ica = await train(context, dataset.id, { method: 'ica', features: 2 * columns, steps, seed });
+    const ica = await train(context, dataset.id, {
+      method: 'ica',
+      features: 2 * columns,
+      steps,
+      seed,
+    });
     const sae = await train(context, dataset.id, {
       method: 'sae-topk',
       features: 4 * columns,
@@ -43,7 +51,13 @@ export const demoCommand: Command = {
     });
     const comparison = await service.compareRuns(ica.id, sae.id);
     print(context, { runs: [ica, sae], comparison }, () =>
-      [sideBySide([ica, sae]), '', describeComparison(comparison), '', `details: basis show ${ica.id} / basis show ${sae.id}`].join('\n'),
+      [
+        sideBySide([ica, sae]),
+        '',
+        describeComparison(comparison),
+        '',
+        `details: basis show ${ica.id} / basis show ${sae.id}`,
+      ].join('\n'),
     );
   },
 };
@@ -55,13 +69,18 @@ async function train(
 ): Promise<RunSummary> {
   const started = await context.service().startRun({ datasetId, config });
   if (!context.json) {
-    context.stderr.write(`run ${started.id}: ${started.method}, ${started.config.features} features, ${config.steps} steps\n`);
+    context.stderr.write(
+      `run ${started.id}: ${started.method}, ${started.config.features} features, ${config.steps} steps\n`,
+    );
   }
   return watchRun(context, started);
 }
 
 function sideBySide(runs: RunSummary[]): string {
-  const row = (name: string, value: (run: RunSummary) => string): string[] => [name, ...runs.map(value)];
+  const row = (name: string, value: (run: RunSummary) => string): string[] => [
+    name,
+    ...runs.map(value),
+  ];
   return table(
     ['', ...runs.map((run) => `run ${run.id} ${run.method}`)],
     [

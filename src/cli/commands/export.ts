@@ -5,7 +5,12 @@ import type { ExportFormat } from '../../shared/contract';
 import type { Command } from '../command';
 import { parseRunId, print } from '../output';
 
-const FORMATS: Record<string, ExportFormat> = { npy: 'npy', saelens: 'saelens', csv: 'features-csv', 'features-csv': 'features-csv' };
+const FORMATS: Record<string, ExportFormat> = {
+  npy: 'npy',
+  saelens: 'saelens',
+  csv: 'features-csv',
+  'features-csv': 'features-csv',
+};
 
 export const exportCommand: Command = {
   name: 'export',
@@ -21,7 +26,8 @@ export const exportCommand: Command = {
   positionals: { names: ['RUN'], required: 1 },
   async run(context) {
     const runId = parseRunId(context.positionals[0]);
-    if (typeof context.options.format !== 'string') throw inputError('--format is required: npy, saelens or csv');
+    if (typeof context.options.format !== 'string')
+      throw inputError('--format is required: npy, saelens or csv');
     if (typeof context.options.out !== 'string') throw inputError('--out PATH is required');
     const format = FORMATS[expectOneOf(context.options.format, Object.keys(FORMATS), '--format')]!;
     const path = await context.service().exportRun(runId, format, context.options.out);

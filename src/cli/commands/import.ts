@@ -6,10 +6,15 @@ import { describeRun, print } from '../output';
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'import a trained SAE (SAELens folder, dictionary_learning or sparsify checkpoint) as a run',
+  summary:
+    'import a trained SAE (SAELens folder, dictionary_learning or sparsify checkpoint) as a run',
   usage: 'basis import PATH --dataset FILE [--labels FILE] [--tensor T] ...',
   options: {
-    dataset: { type: 'string', value: 'FILE', description: 'the activations the dictionary reads (required)' },
+    dataset: {
+      type: 'string',
+      value: 'FILE',
+      description: 'the activations the dictionary reads (required)',
+    },
     ...DATASET_OPTIONS,
   },
   positionals: { names: ['PATH'], required: 1 },
@@ -18,7 +23,10 @@ export const importCommand: Command = {
       throw inputError('--dataset FILE is required: the activations the dictionary was trained on');
     }
     const service = context.service();
-    const dataset = await service.openDataset(context.options.dataset, openOptionsFrom(context.options));
+    const dataset = await service.openDataset(
+      context.options.dataset,
+      openOptionsFrom(context.options),
+    );
     const run = await service.importDictionary(context.positionals[0]!, dataset.id);
     print(context, run, () => describeRun(run));
   },

@@ -12,7 +12,10 @@ export const inspectCommand: Command = {
   positionals: { names: ['FILE'], required: 1 },
   async run(context) {
     const service = context.service();
-    const dataset = await service.openDataset(context.positionals[0]!, openOptionsFrom(context.options));
+    const dataset = await service.openDataset(
+      context.positionals[0]!,
+      openOptionsFrom(context.options),
+    );
     const labels = await service.previewLabels(dataset.id, 0, 3);
     const { statistics } = dataset;
     const meanVariance =

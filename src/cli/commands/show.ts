@@ -20,7 +20,11 @@ export const showCommand: Command = {
     'to the fitted Laplacian). Top tokens are the labels of the rows that activate a feature most.',
   options: {
     feature: { type: 'string', value: 'I', description: 'show one feature in detail' },
-    sort: { type: 'string', value: SORTS.join('|'), description: 'order of the feature list (default density)' },
+    sort: {
+      type: 'string',
+      value: SORTS.join('|'),
+      description: 'order of the feature list (default density)',
+    },
     limit: { type: 'string', value: 'N', description: 'features listed (default 20)' },
   },
   positionals: { names: ['RUN'], required: 1 },
@@ -36,16 +40,14 @@ export const showCommand: Command = {
     const order = expectOneOf(context.options.sort ?? 'density', SORTS, '--sort');
     const limit = expectNumber(context.options.limit ?? '20', '--limit', { integer: true, min: 1 });
     const features = await service.listFeatures(run.id, { order, limit });
-    const details = await Promise.all(features.map((feature) => service.getFeature(run.id, feature.index)));
+    const details = await Promise.all(
+      features.map((feature) => service.getFeature(run.id, feature.index)),
+    );
     print(context, { run, features: details }, () => describeRunFeatures(run, details, order));
   },
 };
 
-function describeRunFeatures(
-  run: RunSummary,
-  features: FeatureDetail[],
-  order: string,
-): string {
+function describeRunFeatures(run: RunSummary, features: FeatureDetail[], order: string): string {
   if (features.length === 0) {
     return `${describeRun(run)}\n\nno features recorded (the run has not completed its analysis)`;
   }
@@ -69,7 +71,20 @@ function describeRunFeatures(
     describeRun(run),
     '',
     `features by ${order} (${fitNote}; KS = Kolmogorov-Smirnov distance, LLR = log-likelihood ratio per value against a Gaussian):`,
-    table(['feature', 'density', 'mean', 'max', 'kurtosis', 'scale', 'KS', 'LLR', 'top tokens in context'], rows),
+    table(
+      [
+        'feature',
+        'density',
+        'mean',
+        'max',
+        'kurtosis',
+        'scale',
+        'KS',
+        'LLR',
+        'top tokens in context',
+      ],
+      rows,
+    ),
   ].join('\n');
 }
 

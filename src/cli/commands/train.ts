@@ -25,18 +25,34 @@ const CONFIG_FLAGS: Record<string, { field: string; methods?: readonly Method[] 
 
 export const TRAINING_OPTIONS = {
   method: { type: 'string', value: METHODS.join('|'), description: 'training method (required)' },
-  features: { type: 'string', value: 'N', description: 'dictionary size (default: 2x columns for ica, 4x for SAEs)' },
+  features: {
+    type: 'string',
+    value: 'N',
+    description: 'dictionary size (default: 2x columns for ica, 4x for SAEs)',
+  },
   alpha: { type: 'string', value: 'A', description: 'ica: L1 weight of MAP inference' },
-  variant: { type: 'string', value: 'unit-norm|activity|literal', description: 'ica: learning-rule variant' },
+  variant: {
+    type: 'string',
+    value: 'unit-norm|activity|literal',
+    description: 'ica: learning-rule variant',
+  },
   l1: { type: 'string', value: 'C', description: 'sae-relu: L1 coefficient' },
-  k: { type: 'string', value: 'K', description: 'sae-topk, sae-batchtopk: active features per row' },
+  k: {
+    type: 'string',
+    value: 'K',
+    description: 'sae-topk, sae-batchtopk: active features per row',
+  },
   sparsity: { type: 'string', value: 'S', description: 'sae-jumprelu: L0 coefficient' },
   steps: { type: 'string', value: 'S', description: 'optimiser updates' },
   batch: { type: 'string', value: 'B', description: 'rows per update' },
   seed: { type: 'string', value: 'N', description: 'random seed' },
   lr: { type: 'string', value: 'X', description: 'learning rate' },
   'skip-nonfinite': { type: 'boolean', description: 'drop rows holding NaN or infinity' },
-  'checkpoint-every': { type: 'string', value: 'N', description: 'save a checkpoint every N steps (0: at the end)' },
+  'checkpoint-every': {
+    type: 'string',
+    value: 'N',
+    description: 'save a checkpoint every N steps (0: at the end)',
+  },
   'eval-rows': { type: 'string', value: 'N', description: 'held-out rows of the analysis pass' },
 } as const;
 
@@ -77,7 +93,10 @@ export const trainCommand: Command = {
   positionals: { names: ['FILE'], required: 1 },
   async run(context) {
     const service = context.service();
-    const dataset = await service.openDataset(context.positionals[0]!, openOptionsFrom(context.options));
+    const dataset = await service.openDataset(
+      context.positionals[0]!,
+      openOptionsFrom(context.options),
+    );
     const started = await service.startRun(runConfigFrom(context.options, dataset.id));
     if (!context.json) {
       context.stderr.write(

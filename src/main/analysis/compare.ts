@@ -94,7 +94,8 @@ function unitRows(dictionary: Dictionary): Float64Array {
     for (let d = 0; d < dimensions; d++) norm += atoms[i * dimensions + d]! ** 2;
     norm = Math.sqrt(norm);
     if (!(norm > 0) || !Number.isFinite(norm)) continue;
-    for (let d = 0; d < dimensions; d++) unit[i * dimensions + d] = atoms[i * dimensions + d]! / norm;
+    for (let d = 0; d < dimensions; d++)
+      unit[i * dimensions + d] = atoms[i * dimensions + d]! / norm;
   }
   return unit;
 }

@@ -146,7 +146,11 @@ export function momentsWithZeros(
 }
 
 /** Histogram of sorted values: symmetric around 0 for signed codes, [0, max] for nonnegative. */
-export function histogram(sorted: Float64Array, kind: LaplaceKind, bins = HISTOGRAM_BINS): Histogram {
+export function histogram(
+  sorted: Float64Array,
+  kind: LaplaceKind,
+  bins = HISTOGRAM_BINS,
+): Histogram {
   if (sorted.length === 0) return { edges: [0, 1], counts: [0] };
   const lowest = sorted[0]!;
   const highest = sorted[sorted.length - 1]!;

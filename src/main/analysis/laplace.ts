@@ -55,11 +55,7 @@ export function ksDistance(sorted: Float64Array, cdf: (x: number) => number): nu
 }
 
 /** Mean of log p_fit(x) - log p_gauss(x), the Gaussian having the values' mean and variance. */
-function logLikelihoodRatio(
-  values: Float64Array,
-  kind: LaplaceKind,
-  scale: number,
-): number {
+function logLikelihoodRatio(values: Float64Array, kind: LaplaceKind, scale: number): number {
   const count = values.length;
   let mean = 0;
   for (let i = 0; i < count; i++) mean += values[i]!;

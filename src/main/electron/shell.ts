@@ -64,7 +64,7 @@ export function lockDownContents(isAppUrl: (url: string) => boolean): void {
 
 export function sendCommand(
   window: BrowserWindow | null,
-  command: { type: 'open-path' | 'navigate'; path?: string; view?: string },
+  command: { type: 'open-path' | 'navigate'; path?: string; view?: string; datasetId?: number },
 ): void {
   window?.webContents.send(SHELL_CHANNELS.command, command);
 }
@@ -133,7 +133,12 @@ export async function buildMenu(
       .reverse()
       .map((dataset) => ({
         label: dataset.path,
-        click: () => sendCommand(currentWindow(), { type: 'open-path', path: dataset.path }),
+        click: () =>
+          sendCommand(currentWindow(), {
+            type: 'navigate',
+            view: 'datasets',
+            datasetId: dataset.id,
+          }),
       }));
   } catch (error) {
     log.warn(`recent datasets unavailable: ${(error as Error).message}`);

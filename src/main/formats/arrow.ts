@@ -196,6 +196,8 @@ function ownBufferCount(type: DataType, where: string): number {
 
 /** Nodes and buffers a field occupies, its descendants included (depth first). */
 function footprint(field: Field, where: string): { nodes: number; buffers: number } {
+  if (!field?.type)
+    throw inputError(`${where}: the Arrow schema is damaged (a field without a type)`);
   let nodes = 1;
   let buffers = ownBufferCount(field.type, where);
   if (field.type.typeId !== Type.Dictionary) {
@@ -225,14 +227,19 @@ function columnLevels(field: Field): { levels: DataType[]; element: ElementType 
   const levels: DataType[] = [];
   let type: DataType = field.type;
   while (isList(type) && levels.length < 2) {
+    const child = type.children?.[0] as Field | undefined;
+    if (!child) return undefined;
     levels.push(type);
-    type = (type.children[0] as Field).type;
+    type = child.type;
   }
   const element = floatElement(type);
   return levels.length > 0 && element ? { levels, element } : undefined;
 }
 
 function chooseColumn(fields: Field[], requested: string | undefined, where: string): Field {
+  if (!fields.every((field) => field?.type)) {
+    throw inputError(`${where}: the Arrow schema is damaged (a field without a type)`);
+  }
   const describe = () => fields.map((field) => `${field.name} (${String(field.type)})`).join(', ');
   if (requested !== undefined) {
     const found = fields.find((field) => field.name === requested);
@@ -453,6 +460,11 @@ export async function openArrowDataset(
     });
   } catch (error) {
     await Promise.all(files.map((file) => file.close()));
+    // Damaged metadata can make apache-arrow's decoded objects inconsistent in ways its
+    // decoder does not check; at this boundary that is bad input, not a Basis bug.
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw inputError(`${basename(path)}: the Arrow metadata is damaged (${error.message})`);
+    }
     throw error;
   }
 }

@@ -299,4 +299,3 @@ function workerCrash(exit: WorkerExit): WorkerCrash {
     })`,
   );
 }
-

@@ -32,7 +32,10 @@ export async function openAndRecordDataset(
         `${absolutePath}: the activations are empty (${description.rows} x ${description.columns}); nothing to train on`,
       );
     }
-    if (options.imageShape && options.imageShape[0] * options.imageShape[1] !== description.columns) {
+    if (
+      options.imageShape &&
+      options.imageShape[0] * options.imageShape[1] !== description.columns
+    ) {
       throw inputError(
         `image shape ${options.imageShape.join(' x ')} does not match the ${description.columns} columns`,
       );
@@ -53,11 +56,13 @@ export async function openAndRecordDataset(
     if (!known) {
       log.info(
         `statistics of ${absolutePath} (${description.rows} x ${description.columns}) in ${(
-          (performance.now() - startedMs) / 1000
+          (performance.now() - startedMs) /
+          1000
         ).toFixed(1)} s`,
       );
     }
-    const { labels: _labels, ...openOptions } = options;
+    const openOptions: OpenOptions = { ...options };
+    delete openOptions.labels;
     return store.datasets.save({
       path: absolutePath,
       format: description.format,

@@ -32,7 +32,7 @@ import { toSummary, type RunRecord } from '../store/runs';
 import { Store } from '../store/store';
 import type { ModelSource } from '../../worker/protocol';
 import { openAndRecordDataset } from './datasets';
-import { exportRunFiles, importDictionaryFile, importedModelSource } from './exchange';
+import { exportRunFiles, importDictionaryFile } from './exchange';
 import { LabelCache } from './labelCache';
 import { createLogger } from './log';
 import {
@@ -235,7 +235,12 @@ export class BasisService implements BasisApi {
     }
     if (rows.length === 0) return { runId, rows: [] };
     const reply = await this.jobs.runTask(
-      { type: 'reconstruct', model: this.modelSource(run), dataset: datasetLocation(dataset), rows },
+      {
+        type: 'reconstruct',
+        model: this.modelSource(run),
+        dataset: datasetLocation(dataset),
+        rows,
+      },
       'reconstructions',
     );
     const labels = await this.labelsOf(run.datasetId);
@@ -268,7 +273,15 @@ export class BasisService implements BasisApi {
   async exportRun(runId: number, format: ExportFormat, outPath: string): Promise<string> {
     const run = this.store.runs.get(runId);
     const dataset = this.store.datasets.get(run.datasetId);
-    return exportRunFiles(this.store, this.jobs, run, dataset, this.modelSource(run), format, resolve(outPath));
+    return exportRunFiles(
+      this.store,
+      this.jobs,
+      run,
+      dataset,
+      this.modelSource(run),
+      format,
+      resolve(outPath),
+    );
   }
 
   /** Cancels the runs this process supervises, waits for them, and closes the database. */
@@ -284,8 +297,7 @@ export class BasisService implements BasisApi {
     if (checkpoint === null) {
       throw notFound(`run ${run.id} has no saved dictionary yet (status ${run.status})`);
     }
-    if (run.origin === 'imported') return importedModelSource(checkpoint.tensors);
-    return { kind: 'checkpoint', config: run.config, tensors: checkpoint.tensors };
+    return { config: run.config, tensors: checkpoint.tensors };
   }
 
   private async labelsOf(datasetId: number): Promise<((row: number) => string) | null> {
@@ -323,7 +335,7 @@ function checkTrainable(dataset: DatasetRecord, config: RunConfig): void {
 }
 
 function toDatasetInfo(record: DatasetRecord): DatasetInfo {
-  const { openOptions: _options, ...info } = record;
+  const info: DatasetInfo & { openOptions?: unknown } = { ...record };
+  delete info.openOptions;
   return info;
 }
-

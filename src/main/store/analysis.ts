@@ -6,7 +6,11 @@
 import type Database from 'better-sqlite3';
 import type { FeatureSummary, Histogram, RunMetrics } from '../../shared/contract';
 import { notFound } from '../../shared/errors';
-import type { AnalysisResult, FeatureRecord, ReconstructionSample } from '../analysis/analysisResult';
+import type {
+  AnalysisResult,
+  FeatureRecord,
+  ReconstructionSample,
+} from '../analysis/analysisResult';
 import { blobToFloats, floatsToBlob, fromJson, toJson } from './encoding';
 
 interface FeatureRow {

@@ -87,8 +87,7 @@ export class DatasetRepository {
 
   get(id: number): DatasetRecord {
     const row = this.database.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as
-      | DatasetRow
-      | undefined;
+      DatasetRow | undefined;
     if (row === undefined) throw notFound(`no dataset ${id}: list them with "basis runs"`);
     return toRecord(row);
   }

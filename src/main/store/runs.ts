@@ -62,8 +62,7 @@ export class RunRepository {
 
   get(id: number): RunRecord {
     const row = this.database.prepare(`${SELECT_RUN} WHERE runs.id = ?`).get(id) as
-      | RunRow
-      | undefined;
+      RunRow | undefined;
     if (row === undefined) throw notFound(`no run ${id}: list the runs with "basis runs"`);
     return toRecord(row);
   }
@@ -105,7 +104,12 @@ export class RunRepository {
   }
 
   /** Ends the run's life: completed, failed, cancelled or interrupted. */
-  finish(id: number, status: RunStatus, error: SerializedError | null, elapsedMs: number | null): void {
+  finish(
+    id: number,
+    status: RunStatus,
+    error: SerializedError | null,
+    elapsedMs: number | null,
+  ): void {
     this.database
       .prepare(
         `UPDATE runs SET status = ?, error = ?, finished_at = ?, owner_pid = NULL,
@@ -122,8 +126,7 @@ export class RunRepository {
 
   isCancelRequested(id: number): boolean {
     const row = this.database.prepare('SELECT cancel_requested FROM runs WHERE id = ?').get(id) as
-      | { cancel_requested: number }
-      | undefined;
+      { cancel_requested: number } | undefined;
     return row?.cancel_requested === 1;
   }
 
@@ -159,7 +162,21 @@ function toRecord(row: RunRow): RunRecord {
 
 /** The contract's view of a run (without the bookkeeping fields). */
 export function toSummary(record: RunRecord): RunSummary {
-  const { origin: _origin, totalSteps: _total, ownerPid: _pid, cancelRequested: _cancel, ...summary } =
-    record;
-  return summary;
+  return {
+    id: record.id,
+    datasetId: record.datasetId,
+    datasetPath: record.datasetPath,
+    method: record.method,
+    config: record.config,
+    backend: record.backend,
+    status: record.status,
+    step: record.step,
+    createdAt: record.createdAt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    elapsedMs: record.elapsedMs,
+    error: record.error,
+    metrics: record.metrics,
+    warnings: record.warnings,
+  };
 }

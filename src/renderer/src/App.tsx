@@ -2,7 +2,7 @@
  * The workbench: a sidebar of views, the view of the current route, and the desktop shell's
  * commands (menu, dropped files) when running under Electron.
  */
-import { useEffect, useMemo, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import type { BasisApi } from '../../shared/contract';
 import { desktopShell } from './api/transport';
 import { ErrorMessage } from './components/common';
@@ -45,33 +45,36 @@ function Workbench({ api }: { api: BasisApi }) {
   const [dragging, setDragging] = useState(false);
   const shell = desktopShell();
 
-  const openPath = useMemo(
-    () => async (path: string) => {
+  const reloadDatasets = workspace.datasets.reload;
+  const openPath = useCallback(
+    async (path: string) => {
       setShellError(null);
       try {
         const dataset = await api.openDataset(path, {});
-        workspace.datasets.reload();
+        reloadDatasets();
         navigate('datasets', { dataset: dataset.id });
       } catch (error) {
         setShellError(error as Error);
       }
     },
-    [api, navigate, workspace.datasets],
+    [api, navigate, reloadDatasets],
   );
 
-  // Menu commands from the desktop shell.
+  // Menu commands from the desktop shell; subscribed once, reading the latest handler.
+  const openPathRef = useRef(openPath);
+  openPathRef.current = openPath;
   useEffect(() => {
     if (!shell) return;
     return shell.onCommand((command) => {
-      if (command.type === 'open-path' && command.path) void openPath(command.path);
+      if (command.type === 'open-path' && command.path) void openPathRef.current(command.path);
       if (
         command.type === 'navigate' &&
         (VIEWS as readonly string[]).includes(command.view ?? '')
       ) {
-        navigate(command.view as View);
+        navigate(command.view as View, { dataset: command.datasetId });
       }
     });
-  }, [shell, openPath, navigate]);
+  }, [shell, navigate]);
 
   const onDrop = (event: DragEvent<HTMLDivElement>): void => {
     event.preventDefault();

@@ -24,7 +24,8 @@ export class HomotopySolver {
   private readonly position: Int32Array;
   private readonly signs: Float64Array;
   private readonly weights: Float64Array;
-  private readonly velocity: Float64Array;
+  private readonly stamp: Float64Array;
+  private readonly norms: Float64Array;
   private readonly scratch: Float64Array;
   private readonly blocked: Uint8Array;
   readonly residual: Float64Array;
@@ -37,18 +38,20 @@ export class HomotopySolver {
     this.position = new Int32Array(m).fill(-1);
     this.signs = new Float64Array(m);
     this.weights = new Float64Array(m);
-    this.velocity = new Float64Array(m);
+    this.stamp = new Float64Array(m);
+    this.norms = new Float64Array(m);
     this.scratch = new Float64Array(m);
     this.blocked = new Uint8Array(m);
     this.residual = new Float64Array(m);
   }
 
   solve(gram: Float64Array, c: Float64Array, s: Float64Array, alpha: number): void {
-    const { m, active, position, signs, weights, velocity, blocked, residual } = this;
+    const { m, active, position, signs, weights, blocked, residual, stamp } = this;
     s.fill(0);
     residual.set(c);
     position.fill(-1);
     blocked.fill(0);
+    stamp.fill(0);
     this.breakpoints = 0;
     let k = 0;
 
@@ -64,24 +67,54 @@ export class HomotopySolver {
     if (first < 0 || lambda <= alpha) return;
     k = this.append(gram, first, k, Math.sign(c[first]!));
 
+    // Inactive correlations are refreshed lazily: |r_j(now) - r_j(stamp)| <= ||a_j|| (D - D_j)
+    // with D the path length sum of step ||A_a w|| so far, so an atom whose bound keeps it
+    // away from lambda is skipped without touching its row of G.
+    let travelled = 0;
     const limit = 8 * m + 16;
     while (this.breakpoints < limit) {
       this.breakpoints++;
 
-      // Direction of the coefficients as lambda falls: G_aa w = sigma_a.
+      // Direction of the coefficients as lambda falls: G_aa w = sigma_a; speed ||A_a w||.
       for (let a = 0; a < k; a++) weights[a] = signs[a]!;
       this.solveFactor(k, weights);
-      velocity.fill(0);
-      for (let a = 0; a < k; a++) axpy(weights[a]!, gram, active[a]! * m, velocity, 0, m);
+      let speedSquared = 0;
+      for (let a = 0; a < k; a++) speedSquared += weights[a]! * signs[a]!;
+      const speed = Math.sqrt(Math.max(speedSquared, 0));
 
-      // The next event: the target alpha, an atom entering, or a coefficient reaching zero.
+      // The next event: the target alpha, a coefficient reaching zero, or an atom entering.
       let step = lambda - alpha;
       let event = -1;
-      let entering = true;
+      let entering = false;
+      let enteringSign = 0;
+      for (let a = 0; a < k; a++) {
+        const w = weights[a]!;
+        if (w === 0) continue;
+        const candidate = -s[active[a]!]! / w;
+        if (candidate > TIE * lambda && candidate < step) {
+          step = candidate;
+          event = active[a]!;
+        }
+      }
       for (let j = 0; j < m; j++) {
-        if (position[j]! >= 0 || blocked[j] || !(gram[j * m + j]! > 0)) continue;
-        const r = residual[j]!;
-        const v = velocity[j]!;
+        if (position[j]! >= 0 || blocked[j]) continue;
+        const norm = this.norms[j]!;
+        if (!(norm > 0)) continue;
+        const bound =
+          (lambda - Math.abs(residual[j]!) - norm * (travelled - stamp[j]!)) / (1 + norm * speed);
+        if (bound >= step) continue;
+
+        // Exact correlation and its velocity from row j of G over the active atoms.
+        let r = c[j]!;
+        let v = 0;
+        const row = j * m;
+        for (let a = 0; a < k; a++) {
+          const g = gram[row + active[a]!]!;
+          r -= g * s[active[a]!]!;
+          v += g * weights[a]!;
+        }
+        residual[j] = r;
+        stamp[j] = travelled;
         const up = 1 - v > 0 ? (lambda - r) / (1 - v) : Infinity;
         const down = 1 + v > 0 ? (lambda + r) / (1 + v) : Infinity;
         const candidate = Math.min(
@@ -92,17 +125,7 @@ export class HomotopySolver {
           step = candidate;
           event = j;
           entering = true;
-        }
-      }
-      for (let a = 0; a < k; a++) {
-        const j = active[a]!;
-        const w = weights[a]!;
-        if (w === 0) continue;
-        const candidate = -s[j]! / w;
-        if (candidate > TIE * lambda && candidate < step) {
-          step = candidate;
-          event = j;
-          entering = false;
+          enteringSign = Math.sign(r - candidate * v);
         }
       }
 
@@ -111,15 +134,16 @@ export class HomotopySolver {
         const j = active[a]!;
         s[j] = s[j]! + step * weights[a]!;
       }
-      axpy(-step, velocity, 0, residual, 0, m);
       lambda -= step;
+      travelled += step * speed;
       if (event < 0) break;
 
       if (entering) {
-        k = this.append(gram, event, k, Math.sign(residual[event]!));
+        k = this.append(gram, event, k, enteringSign);
       } else {
         s[event] = 0;
-        k = this.remove(gram, event, k);
+        k = this.remove(event, k);
+        stamp[event] = -Infinity;
         blocked.fill(0);
       }
     }
@@ -130,6 +154,11 @@ export class HomotopySolver {
       const j = active[a]!;
       axpy(-s[j]!, gram, j * m, residual, 0, m);
     }
+  }
+
+  /** Sets the atom norms sqrt(G_jj) used by the lazy bound; call once per Gram matrix. */
+  prepare(gram: Float64Array): void {
+    for (let j = 0; j < this.m; j++) this.norms[j] = Math.sqrt(Math.max(gram[j * this.m + j]!, 0));
   }
 
   /** Adds atom j with sign `sign`; a dependent atom is blocked instead. Returns new k. */
@@ -154,24 +183,35 @@ export class HomotopySolver {
     return k + 1;
   }
 
-  /** Drops atom j and refactors the remaining active set. Returns new k. */
-  private remove(gram: Float64Array, j: number, k: number): number {
-    const { active, position, signs } = this;
+  /**
+   * Drops atom j: removes its row from the factor and restores the triangle with Givens
+   * rotations on neighbouring columns, O(k^2). Returns the new k.
+   */
+  private remove(j: number, k: number): number {
+    const { m, factor, active, position, signs } = this;
     const at = position[j]!;
-    const kept: number[] = [];
-    const keptSigns: number[] = [];
-    for (let a = 0; a < k; a++) {
-      if (a === at) continue;
-      kept.push(active[a]!);
-      keptSigns.push(signs[a]!);
-    }
     position[j] = -1;
-    let count = 0;
-    for (let a = 0; a < kept.length; a++) {
-      position[kept[a]!] = -1;
-      count = this.append(gram, kept[a]!, count, keptSigns[a]!);
+    for (let a = at; a < k - 1; a++) {
+      factor.copyWithin(a * m, (a + 1) * m, (a + 1) * m + a + 2);
+      active[a] = active[a + 1]!;
+      signs[a] = signs[a + 1]!;
+      position[active[a]!] = a;
     }
-    return count;
+    for (let column = at; column < k - 1; column++) {
+      const x = factor[column * m + column]!;
+      const y = factor[column * m + column + 1]!;
+      const radius = Math.hypot(x, y);
+      const cosine = x / radius;
+      const sine = y / radius;
+      for (let row = column; row < k - 1; row++) {
+        const u = factor[row * m + column]!;
+        const v = factor[row * m + column + 1]!;
+        factor[row * m + column] = cosine * u + sine * v;
+        factor[row * m + column + 1] = -sine * u + cosine * v;
+      }
+      factor[column * m + column + 1] = 0;
+    }
+    return k - 1;
   }
 
   /** Solves L L^T x = b in place for the k x k leading factor (row stride m). */

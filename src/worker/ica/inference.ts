@@ -76,6 +76,7 @@ export function sparseCode(
   const m = problem.features;
   const workspace = new RowWorkspace(m);
   const homotopy = options.solver === 'descent' ? undefined : new HomotopySolver(m);
+  homotopy?.prepare(problem.gram);
   const stats: CodingStats = {
     maxResidual: 0,
     unconvergedRows: 0,

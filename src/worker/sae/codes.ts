@@ -78,18 +78,18 @@ function topKByInsertion(
   allowed: Uint8Array | undefined,
   out: Float32Array,
 ): void {
-  const bestValue = new Float32Array(k);
+  const bestValue = new Float64Array(k);
   const bestIndex = new Int32Array(k);
   for (let r = 0; r < rows; r++) {
-    const base = r * features;
+    const row = pre.subarray(r * features, (r + 1) * features);
     let held = 0;
-    // bestValue[0..held) is sorted in decreasing order; a candidate must beat the last one,
-    // so equal values keep the earlier (lower) index.
+    // bestValue[0..held) is sorted in decreasing order; once k are held a candidate must beat
+    // the last one (`cut`), so equal values keep the earlier (lower) index.
+    let cut = 0;
     for (let j = 0; j < features; j++) {
-      const v = pre[base + j]!;
-      if (!(v > 0) || (held === k && !(v > bestValue[k - 1]!))) continue;
-      if (allowed !== undefined && allowed[j] === 0) continue;
-      let slot = held === k ? k - 1 : held++;
+      const v = row[j]!;
+      if (!(v > cut) || (allowed !== undefined && allowed[j] === 0)) continue;
+      let slot = held < k ? held++ : k - 1;
       while (slot > 0 && bestValue[slot - 1]! < v) {
         bestValue[slot] = bestValue[slot - 1]!;
         bestIndex[slot] = bestIndex[slot - 1]!;
@@ -97,8 +97,10 @@ function topKByInsertion(
       }
       bestValue[slot] = v;
       bestIndex[slot] = j;
+      if (held === k) cut = bestValue[k - 1]!;
     }
-    for (let s = 0; s < held; s++) out[base + bestIndex[s]!] = bestValue[s]!;
+    const target = out.subarray(r * features, (r + 1) * features);
+    for (let s = 0; s < held; s++) target[bestIndex[s]!] = bestValue[s]!;
   }
 }
 

@@ -127,9 +127,12 @@ export class SaeTrainer implements Trainer {
     }
     if (this.settings.architecture === 'batchtopk' && pass.smallestKept > 0) {
       const previous = this.state.thresholdEstimate;
-      this.state.thresholdEstimate = Number.isNaN(previous)
-        ? pass.smallestKept
-        : previous + THRESHOLD_ESTIMATE_RATE * (pass.smallestKept - previous);
+      // Held at float32 precision, the precision in which checkpoints keep it.
+      this.state.thresholdEstimate = Math.fround(
+        Number.isNaN(previous)
+          ? pass.smallestKept
+          : previous + THRESHOLD_ESTIMATE_RATE * (pass.smallestKept - previous),
+      );
       parameters.threshold.fill(this.state.thresholdEstimate);
     }
     const every = this.config.resampleDeadEvery;

@@ -44,7 +44,12 @@ export class StepRecorder {
     if (completed % this.every !== 0) return;
     const averaged: Record<string, number> = {};
     for (const [name, sum] of Object.entries(this.sums)) averaged[name] = sum / this.count;
-    this.latest = { step: completed, losses: averaged, rowsPerSecond: this.rowsPerSecond, elapsedMs };
+    this.latest = {
+      step: completed,
+      losses: averaged,
+      rowsPerSecond: this.rowsPerSecond,
+      elapsedMs,
+    };
     this.pending.push(this.latest);
     this.sums = {};
     this.count = 0;

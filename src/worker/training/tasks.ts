@@ -20,7 +20,7 @@ export async function runAnalysis(task: AnalyzeTask, channel: Channel): Promise<
   try {
     const columns = source.description.columns;
     const model = buildModel(task.model, columns);
-    const signed = task.model.kind === 'checkpoint' && isIcaMethod(task.config.method);
+    const signed = isIcaMethod(task.config.method);
     const result = await analyzeModel(model, source, {
       evaluationRows: task.config.evaluationRows,
       skipNonfinite: task.config.skipNonfinite,

@@ -35,7 +35,8 @@ export async function runTraining(task: TrainTask, channel: Channel): Promise<vo
     const seeds = new Random(config.seed);
     const initialSeed = seeds.nextUint32();
     const batchSeed = (seeds.nextUint32() + startStep) >>> 0;
-    const trainerRandom = startStep === 0 ? seeds.fork() : new Random(seeds.nextUint32() ^ startStep);
+    const trainerRandom =
+      startStep === 0 ? seeds.fork() : new Random(seeds.nextUint32() ^ startStep);
     const batchOptions = { skipNonfinite: config.skipNonfinite, excludedRows: heldOut };
     const initialCount = Math.min(INITIAL_ROWS, totalRows - heldOut.length);
     const initialStream = new TrainingBatches(source, {
@@ -111,7 +112,11 @@ export async function runTraining(task: TrainTask, channel: Channel): Promise<vo
           }
         }
         recorder.add(step, report.losses, batch.rows, elapsed());
-        if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && step < config.steps) {
+        if (
+          config.checkpointEvery > 0 &&
+          step % config.checkpointEvery === 0 &&
+          step < config.steps
+        ) {
           channel.send({ type: 'checkpoint', step, tensors: trainer.checkpoint() });
         }
         sendProgress('training', step === config.steps);

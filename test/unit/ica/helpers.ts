@@ -87,7 +87,11 @@ export function createTrainer<C extends IcaConfig | CompleteIcaConfig>(
 }
 
 /** Reads a little-endian float32, C-order .npy file (test data only). */
-export function readFloat32Npy(path: string): { data: Float32Array; rows: number; columns: number } {
+export function readFloat32Npy(path: string): {
+  data: Float32Array;
+  rows: number;
+  columns: number;
+} {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { readFileSync } = require('node:fs') as typeof import('node:fs');
   const bytes = readFileSync(path);
@@ -98,6 +102,8 @@ export function readFloat32Npy(path: string): { data: Float32Array; rows: number
   const rows = Number(shape[1]);
   const columns = Number(shape[2]);
   const start = 10 + headerLength;
-  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + rows * columns * 4));
+  const data = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + rows * columns * 4),
+  );
   return { data, rows, columns };
 }

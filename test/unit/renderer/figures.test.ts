@@ -9,6 +9,7 @@ import * as frontier from '../../../src/renderer/src/figures/frontier';
 import * as histogramBars from '../../../src/renderer/src/figures/histogramBars';
 import * as lossCurves from '../../../src/renderer/src/figures/lossCurves';
 import * as reconstruction from '../../../src/renderer/src/figures/reconstruction';
+import { logTicks } from '../../../src/renderer/src/figures/theme';
 
 /** Probabilities and counts computed in closed form agree to this relative tolerance. */
 const TOLERANCE = 1e-9;
@@ -290,5 +291,19 @@ describe('other figures', () => {
     expect(upper?.y).toEqual([2, 1]);
     expect(lower?.y).toEqual([-2, 1]);
     expect(mean?.y).toEqual([0, 1]);
+  });
+});
+
+describe('log axis ticks', () => {
+  it('steps 1, 2, 5 per decade within the range', () => {
+    expect(logTicks(7, 80)).toEqual([10, 20, 50]);
+    expect(logTicks(1, 1000)).toEqual([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+    expect(logTicks(0.03, 0.3)).toEqual([0.05, 0.1, 0.2]);
+  });
+
+  it('gives no ticks for empty or non-positive ranges', () => {
+    expect(logTicks(0, 10)).toEqual([]);
+    expect(logTicks(5, 1)).toEqual([]);
+    expect(logTicks(1, Infinity)).toEqual([]);
   });
 });

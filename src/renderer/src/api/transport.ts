@@ -66,6 +66,7 @@ export interface ShellCommand {
   type: 'open-path' | 'navigate';
   path?: string;
   view?: string;
+  datasetId?: number;
 }
 
 export interface BasisShell {

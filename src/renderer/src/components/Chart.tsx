@@ -4,7 +4,7 @@
  */
 import Plotly from 'plotly.js-dist-min';
 import createPlotlyComponent from 'react-plotly.js/factory';
-import { useRef } from 'react';
+import { memo, useRef } from 'react';
 import type { Figure } from '../figures/theme';
 
 const Plot = createPlotlyComponent(Plotly);
@@ -45,7 +45,7 @@ export function downloadDataUrl(dataUrl: string, fileName: string): void {
   anchor.remove();
 }
 
-export function Chart({
+export const Chart = memo(function Chart({
   figure,
   name,
   height = 320,
@@ -84,4 +84,4 @@ export function Chart({
       />
     </div>
   );
-}
+});

@@ -4,6 +4,7 @@
  * selection, Page Up/Down by a screen, Home/End to the ends; the selection stays in view.
  */
 import {
+  useCallback,
   useEffect,
   useLayoutEffect,
   useRef,
@@ -48,13 +49,20 @@ export function VirtualList({
     return () => observer.disconnect();
   }, []);
 
-  // Keep the selected row in view when it changes (keyboard, or a new sort order).
+  const reveal = useCallback(
+    (index: number) => {
+      const element = viewport.current;
+      if (!element) return;
+      const target = scrollToReveal(index, rowHeightPx, element.scrollTop, element.clientHeight);
+      if (target !== null) element.scrollTop = target;
+    },
+    [rowHeightPx],
+  );
+
+  // Keep the selected row in view when it changes from outside (a new sort order, a link).
   useEffect(() => {
-    const element = viewport.current;
-    if (!element || selected === null) return;
-    const target = scrollToReveal(selected, rowHeightPx, element.scrollTop, element.clientHeight);
-    if (target !== null) element.scrollTop = target;
-  }, [selected, rowHeightPx]);
+    if (selected !== null) reveal(selected);
+  }, [selected, reveal]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
     if (count === 0) return;
@@ -85,7 +93,10 @@ export function VirtualList({
     }
     if (next === null) return;
     event.preventDefault();
-    onSelect(Math.max(0, Math.min(count - 1, next)));
+    const index = Math.max(0, Math.min(count - 1, next));
+    // Scroll at once, even when the selection does not change (Home on the first row).
+    reveal(index);
+    onSelect(index);
   };
 
   const { start, end } = visibleRange(count, rowHeightPx, scrollTop, height);

@@ -4,7 +4,7 @@
  * the fitted Laplacian, the fit figures, the atom (bars, or an image for image patches) and
  * the rows that activate it most, labels marked. Keys: up/down or k/j.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { FeatureDetail, FeatureSummary, RunSummary } from '../../../shared/contract';
 import { Chart } from '../components/Chart';
 import { Empty, ErrorMessage, Loading, MarkedLabel, Stat } from '../components/common';
@@ -250,8 +250,17 @@ function FeatureDetailView({
 }: DetailProps) {
   const { detail, error } = useFeatureDetail(runId, feature, neighbourFeatures);
   const [logY, setLogY] = useState(false);
+  const deferredDetail = useDeferredValue(detail);
+  const histogramFigure = useMemo(
+    () =>
+      detail
+        ? featureHistogram.toFigure({ histogram: detail.histogram, laplace: detail.laplace, logY })
+        : null,
+    [detail, logY],
+  );
   if (error) return <ErrorMessage error={error} />;
-  if (!detail) return <Loading what={`feature ${feature}`} />;
+  if (!detail || !histogramFigure || !deferredDetail)
+    return <Loading what={`feature ${feature}`} />;
   const fit = detail.laplace;
   const approximate = run?.method.startsWith('ica') ? 'MAP codes' : 'encoder activations';
 
@@ -279,7 +288,7 @@ function FeatureDetailView({
       <h3>Activations ({approximate}, non-zero)</h3>
       <div data-testid="feature-histogram" data-feature={detail.index}>
         <Chart
-          figure={featureHistogram.toFigure({ histogram: detail.histogram, laplace: fit, logY })}
+          figure={histogramFigure}
           name={`run-${runId}-feature-${detail.index}-histogram`}
           height={260}
         />
@@ -306,40 +315,58 @@ function FeatureDetailView({
           </span>
         ) : null}
       </div>
-      <div className="split">
-        <div className="half">
-          <h3>Atom{imageShape ? ` (${imageShape.join(' × ')} image)` : ''}</h3>
-          <Chart
-            figure={atomFigure.toFigure({ atom: detail.atom, imageShape })}
-            name={`run-${runId}-feature-${detail.index}-atom`}
-            height={imageShape ? 260 : 220}
-            testId="atom-chart"
-          />
-        </div>
-        <div className="half">
-          <h3>Top-activating rows</h3>
-          <table className="table compact" data-testid="top-examples">
-            <thead>
-              <tr>
-                <th className="number">Row</th>
-                <th className="number">Value</th>
-                <th>Label</th>
-              </tr>
-            </thead>
-            <tbody>
-              {detail.topExamples.map((example) => (
-                <tr key={example.row}>
-                  <td className="number">{example.row}</td>
-                  <td className="number">{formatNumber(example.value)}</td>
-                  <td>
-                    <MarkedLabel label={example.label} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </div>
+      <AtomAndExamples runId={runId} detail={deferredDetail} imageShape={imageShape} />
     </div>
   );
 }
+
+/**
+ * The atom and the top rows: drawn from a deferred copy of the detail, so that moving
+ * through the list redraws the histogram first and these a moment later.
+ */
+const AtomAndExamples = memo(function AtomAndExamples({
+  runId,
+  detail: shown,
+  imageShape,
+}: {
+  runId: number;
+  detail: FeatureDetail;
+  imageShape: [number, number] | null;
+}) {
+  return (
+    <div className="split">
+      <div className="half">
+        <h3>Atom{imageShape ? ` (${imageShape.join(' × ')} image)` : ''}</h3>
+        <Chart
+          figure={atomFigure.toFigure({ atom: shown.atom, imageShape })}
+          name={`run-${runId}-feature-${shown.index}-atom`}
+          height={imageShape ? 260 : 220}
+          testId="atom-chart"
+        />
+      </div>
+      <div className="half">
+        <h3>Top-activating rows</h3>
+        <table className="table compact" data-testid="top-examples">
+          <thead>
+            <tr>
+              <th className="number">Row</th>
+              <th className="number">Value</th>
+              <th>Label</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.topExamples.map((example) => (
+              <tr key={example.row}>
+                <td className="number">{example.row}</td>
+                <td className="number">{formatNumber(example.value)}</td>
+                <td>
+                  <MarkedLabel label={example.label} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,97 @@
+/**
+ * Cancellation and crashes: Ctrl-C cancels a run cleanly, a worker killed with SIGKILL
+ * leaves the run interrupted with its checkpoint, and resume finishes both.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../src/shared/contract';
+import { assertBuilt, json, runCli, startCli, waitForOutput } from './cliHarness';
+
+let folder: string;
+let database: string;
+let data: string;
+const TRAIN = [
+  '--method',
+  'sae-topk',
+  '--features',
+  '32',
+  '--k',
+  '4',
+  '--batch',
+  '64',
+  '--eval-rows',
+  '200',
+  '--checkpoint-every',
+  '20',
+];
+
+beforeAll(async () => {
+  assertBuilt();
+  folder = mkdtempSync(join(tmpdir(), 'basis-cancel-'));
+  database = join(folder, 'basis.sqlite');
+  data = join(folder, 'planted.npy');
+  const generated = await runCli(
+    ['generate', '--out', data, '--dimensions', '16', '--features', '24', '--rows', '2000'],
+    database,
+  );
+  expect(generated.code).toBe(0);
+});
+
+afterAll(() => {
+  rmSync(folder, { recursive: true, force: true });
+});
+
+/** Waits until the run has recorded at least `step` steps. */
+async function waitForStep(runId: number, step: number): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const runs = json<RunSummary[]>(await runCli(['runs', '--json'], database));
+    if ((runs.find((run) => run.id === runId)?.step ?? 0) >= step) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`run ${runId} never reached step ${step}`);
+}
+
+describe('cancellation', () => {
+  it('Ctrl-C cancels the run cleanly: exit 130, status cancelled, the step it reached', async () => {
+    const { child, done } = startCli(['train', data, ...TRAIN, '--steps', '100000'], database);
+    await waitForOutput(child.stderr!, (text) => /run \d+: sae-topk/.test(text));
+    await waitForStep(1, 25);
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(
+      /basis: run 1 cancelled at step \d+; continue it with "basis resume 1"/,
+    );
+
+    const run = json<RunSummary[]>(await runCli(['runs', '--json'], database))[0]!;
+    expect(run.status).toBe('cancelled');
+    expect(run.step).toBeGreaterThanOrEqual(25);
+  });
+
+  it('a worker killed with SIGKILL leaves the run interrupted, and resume completes it', async () => {
+    const { child, done } = startCli(['train', data, ...TRAIN, '--steps', '400'], database);
+    await waitForOutput(child.stderr!, (text) => /run \d+: sae-topk/.test(text));
+    await waitForStep(2, 45);
+    const workers = execFileSync('pgrep', ['-P', String(child.pid)])
+      .toString()
+      .trim()
+      .split('\n');
+    expect(workers).toHaveLength(1);
+    process.kill(Number(workers[0]), 'SIGKILL');
+    const result = await done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^basis: run 2 interrupted: the worker was killed by SIGKILL/m);
+
+    const interrupted = json<RunSummary[]>(await runCli(['runs', '--json'], database))[1]!;
+    expect(interrupted.status).toBe('interrupted');
+    expect(interrupted.error?.message).toMatch(/SIGKILL/);
+
+    const resumed = json<RunSummary>(await runCli(['resume', '2', '--json'], database));
+    expect(resumed.status).toBe('completed');
+    expect(resumed.step).toBe(400);
+    expect(resumed.metrics).not.toBeNull();
+  });
+});

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { Random } from '../../../src/shared/random';
+import { invert } from '../../../src/worker/linalg/dense';
+import { applyLearningRule, learningRateAt } from '../../../src/worker/ica/learning';
+import { naturalGradientStep } from '../../../src/worker/ica/complete';
+import { icaMethod } from '../../../src/worker/ica/method';
+import { recoveryScores } from '../../../src/main/analysis/recovery';
+import { contextFor, icaConfig, train } from './helpers';
+
+function randomSquare(random: Random, l: number): Float64Array {
+  const matrix = new Float64Array(l * l);
+  for (let i = 0; i < l; i++) {
+    for (let j = 0; j < l; j++) matrix[i * l + j] = (i === j ? 2 : 0) + 0.5 * random.gaussian();
+  }
+  return matrix;
+}
+
+describe('the learning rule', () => {
+  it('equals Amari natural-gradient ICA mapped to A when M = L', () => {
+    const random = new Random(4);
+    const l = 4;
+    const b = 50;
+    const theta = 1.7;
+    const rate = 0.01;
+    const unmixing = randomSquare(random, l); // W
+    const mixing = invert(unmixing, l); // A = W^-1
+    const rows = new Float64Array(b * l);
+    for (let i = 0; i < rows.length; i++) rows[i] = random.laplacian(1);
+
+    // Codes s = W x (the noiseless complete case), B x L.
+    const codes = new Float64Array(b * l);
+    for (let r = 0; r < b; r++) {
+      for (let i = 0; i < l; i++) {
+        for (let k = 0; k < l; k++) {
+          codes[r * l + i] = codes[r * l + i]! + unmixing[i * l + k]! * rows[r * l + k]!;
+        }
+      }
+    }
+
+    // Basis rule on D = A^T.
+    const dictionary = new Float64Array(l * l);
+    for (let i = 0; i < l; i++)
+      for (let j = 0; j < l; j++) dictionary[j * l + i] = mixing[i * l + j]!;
+    const before = Float64Array.from(dictionary);
+    applyLearningRule(dictionary, l, l, codes, b, theta, rate, 'literal');
+
+    // Amari: dW = (I - theta sign(s) s^T / B) W, and dA = -A dW A for A = W^-1.
+    const scaledRows = rows.map((value) => value * theta);
+    const amari = Float64Array.from(unmixing);
+    // naturalGradientStep uses phi(s) = sign(s) with s = W x; scaling x by theta makes
+    // sign(s) s^T carry the factor theta.
+    naturalGradientStep(amari, l, scaledRows, b, rate);
+    const dW = amari.map((value, index) => (value - unmixing[index]!) / rate);
+    for (let i = 0; i < l; i++) {
+      for (let j = 0; j < l; j++) {
+        let expected = 0;
+        for (let p = 0; p < l; p++) {
+          for (let q = 0; q < l; q++)
+            expected -= mixing[i * l + p]! * dW[p * l + q]! * mixing[q * l + j]!;
+        }
+        const measured = (dictionary[j * l + i]! - before[j * l + i]!) / rate;
+        expect(Math.abs(measured - expected)).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  it('moves an unused atom towards zero (literal) and keeps it at unit norm (unit-norm)', () => {
+    const l = 3;
+    const dictionary = Float64Array.of(1, 0, 0, 0, 1, 0);
+    const codes = Float64Array.of(2, 0, -1, 0); // atom 1 never used
+    const literal = Float64Array.from(dictionary);
+    applyLearningRule(literal, 2, l, codes, 2, 1, 0.1, 'literal');
+    expect(literal[4]).toBeCloseTo(0.9, 12);
+    const normalised = Float64Array.from(dictionary);
+    applyLearningRule(normalised, 2, l, codes, 2, 1, 0.1, 'unit-norm');
+    expect(Math.hypot(normalised[3]!, normalised[4]!, normalised[5]!)).toBeCloseTo(1, 12);
+    const activity = Float64Array.from(dictionary);
+    applyLearningRule(activity, 2, l, codes, 2, 1, 0.1, 'activity');
+    expect(activity[4]).toBeCloseTo(1, 12);
+  });
+
+  it('follows eta_t = eta_0 / (1 + t / tau)', () => {
+    expect(learningRateAt(0.05, 500, 0)).toBe(0.05);
+    expect(learningRateAt(0.05, 500, 500)).toBeCloseTo(0.025, 12);
+  });
+});
+
+describe('T2: learning three sources from two mixtures', () => {
+  const angles = [15, 75, 135].map((degrees) => (degrees * Math.PI) / 180);
+  const truth = Float32Array.from(angles.flatMap((angle) => [Math.cos(angle), Math.sin(angle)]));
+
+  function mixtures(seed: number, rows: number, sources: number): Float32Array {
+    const random = new Random(seed);
+    const data = new Float32Array(rows * 2);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < sources; j++) {
+        const s = random.laplacian(1);
+        data[r * 2] = data[r * 2]! + s * truth[j * 2]!;
+        data[r * 2 + 1] = data[r * 2 + 1]! + s * truth[j * 2 + 1]!;
+      }
+    }
+    return data;
+  }
+
+  function run(seed: number, variant: 'literal' | 'unit-norm', sources = 3) {
+    const rows = 20000;
+    const data = mixtures(100 + seed, rows, sources);
+    const config = icaConfig(2, {
+      features: 3,
+      alpha: 1e-3,
+      batchSize: 500,
+      steps: 1500,
+      learningRate: 0.05,
+      learningRateDecaySteps: 500,
+      variant,
+      seed,
+    });
+    // No initial rows: random unit (Gaussian) initial atoms, as in the spec.
+    const trainer = icaMethod.create(contextFor(config, data, rows, 2, 0));
+    train(trainer, data, rows, 2, 500, 1500);
+    return { trainer, scores: recoveryScores(truth, 3, trainer.model().atoms(), 3, 2) };
+  }
+
+  it('unit-norm recovers the three directions in at least two of three seeds', () => {
+    let recovered = 0;
+    for (const seed of [1, 2, 3]) if (run(seed, 'unit-norm').scores.mmcs >= 0.98) recovered++;
+    expect(recovered).toBeGreaterThanOrEqual(2);
+  });
+
+  it('literal shrinks an atom that no source needs to zero; unit-norm keeps it', () => {
+    // Two sources, three atoms: one atom is surplus, so the literal rule's -a_m term wins.
+    const literal = run(1, 'literal', 2);
+    expect(literal.trainer.warnings().join('\n')).toMatch(/1 atoms collapsed \(norm < 0\.01\)/);
+    const unitNorm = run(1, 'unit-norm', 2);
+    expect(unitNorm.trainer.warnings().join('\n')).not.toMatch(/collapsed/);
+  });
+});
