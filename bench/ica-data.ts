@@ -5,7 +5,11 @@ import { Random } from '../src/shared/random';
 import type { DataSummary, MethodDefinition, Trainer } from '../src/worker/methods/method';
 
 /** Reads a little-endian float32, C-order, 2-D .npy file. */
-export function readFloat32Npy(path: string): { data: Float32Array; rows: number; columns: number } {
+export function readFloat32Npy(path: string): {
+  data: Float32Array;
+  rows: number;
+  columns: number;
+} {
   const bytes = readFileSync(path);
   const headerLength = bytes.readUInt16LE(8);
   const header = bytes.subarray(10, 10 + headerLength).toString('latin1');

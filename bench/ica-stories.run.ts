@@ -26,11 +26,16 @@ it('trains ica with default settings on stories260K activations', () => {
       if (step % 50 === 0) console.log(`step ${step}`, JSON.stringify(losses));
     },
   );
-  console.log(`training: ${config.steps} steps of ${config.batchSize} rows, ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, ${cpus().length} cores`);
+  console.log(
+    `training: ${config.steps} steps of ${config.batchSize} rows, ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, ${cpus().length} cores`,
+  );
   const model = trainer.model();
   const heldOut = data.subarray(trainRows * columns);
   const start = performance.now();
   const extras = model.evaluationExtras!(heldOut, held);
-  console.log(`evaluation of ${held} rows: ${((performance.now() - start) / 1000).toFixed(1)} s`, extras);
+  console.log(
+    `evaluation of ${held} rows: ${((performance.now() - start) / 1000).toFixed(1)} s`,
+    extras,
+  );
   console.log('warnings', trainer.warnings());
 });

@@ -19,7 +19,8 @@ export async function watchRun(context: CommandContext, run: RunSummary): Promis
     context.stderr.write(`basis: cancelling run ${run.id}...\n`);
     void service.cancelRun(run.id).catch(() => undefined);
   };
-  context.signal.addEventListener('abort', cancel, { once: true });
+  if (context.signal.aborted) cancel();
+  else context.signal.addEventListener('abort', cancel, { once: true });
   let finished: RunSummary;
   try {
     finished = await service.waitForRun(run.id);

@@ -65,4 +65,7 @@ if (process.send) {
     void runTask(message);
   });
   process.on('disconnect', () => process.exit(0));
+  // Ctrl-C in a terminal reaches the whole process group; main decides what it means (a
+  // clean cancel), so the worker must not die of it.
+  process.on('SIGINT', () => undefined);
 }

@@ -1,5 +1,5 @@
 /**
- * Mutates valid .npy, .npz and .safetensors files (bytes, header text, header JSON fields,
+ * Mutates valid .npy, .npz, .safetensors and Arrow files (bytes, header text, header JSON fields,
  * lengths) and opens and reads each mutant. Every outcome must be a clean read or a
  * BasisError of kind 'input'; no case may hang, and no buffer allocated by the readers may
  * exceed the file's size (deflated members: what the compressed bytes can inflate to).
@@ -7,6 +7,15 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  Int32,
+  Table,
+  tableToIPC,
+  vectorFromArray,
+} from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { OpenOptions } from '../../src/shared/contract';
@@ -20,6 +29,7 @@ import { encodeValues, npyBytes, safetensorsBytes, zipBytes } from '../unit/form
 const SEED = Number(process.env.BASIS_FUZZ_SEED ?? 20261204);
 const MAX_CASES = Number(process.env.BASIS_FUZZ_CASES ?? 6000);
 const TIME_BUDGET_MS = process.env.BASIS_FUZZ_CASES ? Infinity : 12_000;
+const TEST_TIMEOUT_MS = process.env.BASIS_FUZZ_CASES ? 600_000 : 60_000;
 const MIN_CASES = 1000;
 const CASE_TIMEOUT_MS = 3000;
 /** Deflate never expands more than about 1032 to 1. */
@@ -31,6 +41,27 @@ interface Seed {
   bytes: Uint8Array;
   options: OpenOptions;
   deflated: boolean;
+}
+
+/** A Hugging Face style table: token ids, then (4, 3) float32 arrays per record. */
+function arrowBytes(format: 'stream' | 'file'): Uint8Array {
+  const records = Array.from({ length: 6 }, (_, r) =>
+    Array.from({ length: 4 }, (_, p) => [r, p, r - p]),
+  );
+  const table = new Table({
+    token_ids: vectorFromArray(
+      records.map((_, r) => [r, r + 1, r + 2, r + 3]),
+      new FixedSizeList(4, new Field('item', new Int32())),
+    ),
+    activations: vectorFromArray(
+      records,
+      new FixedSizeList(
+        4,
+        new Field('item', new FixedSizeList(3, new Field('item', new Float32()))),
+      ),
+    ),
+  });
+  return tableToIPC(table, format);
 }
 
 const values = (count: number) => Array.from({ length: count }, (_, i) => ((i % 17) - 8) * 0.5);
@@ -97,6 +128,20 @@ const seeds: Seed[] = [
     options: {},
     deflated: false,
   },
+  {
+    name: 'arrow stream',
+    extension: '.arrow',
+    bytes: arrowBytes('stream'),
+    options: {},
+    deflated: false,
+  },
+  {
+    name: 'arrow file',
+    extension: '.arrow',
+    bytes: arrowBytes('file'),
+    options: {},
+    deflated: false,
+  },
 ];
 
 const INTERESTING_BYTES = [0x00, 0xff, 0x7f, 0x80, 0x20, 0x0a, 0x27, 0x28, 0x29, 0x2c, 0x39];
@@ -118,7 +163,8 @@ const INTERESTING_NUMBERS = [
 /** One mutation of `bytes`, chosen by `random`. */
 function mutate(seed: Seed, random: Random): Uint8Array {
   const bytes = seed.bytes.slice();
-  const headerEnd = Math.min(bytes.length, 160);
+  // Arrow metadata (schema and batch messages) spans the first several hundred bytes.
+  const headerEnd = Math.min(bytes.length, seed.extension === '.arrow' ? 700 : 160);
   const position = () =>
     random.uniform() < 0.7 ? random.integer(headerEnd) : random.integer(bytes.length);
   switch (random.integer(7)) {
@@ -257,46 +303,50 @@ describe('format fuzzing', () => {
   });
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-  it('opens every mutant cleanly or refuses it with an input error, never over-allocating', async () => {
-    const random = new Random(SEED);
-    const started = Date.now();
-    const outcomes = { read: 0, refused: 0 };
-    let cases = 0;
-    while (cases < MAX_CASES && (cases < MIN_CASES || Date.now() - started < TIME_BUDGET_MS)) {
-      const seed = seeds[cases % seeds.length]!;
-      const mutant = mutate(seed, random);
-      const path = join(folder, `case${seed.extension}`);
-      writeFileSync(path, mutant);
-      const what = `case ${cases} (${seed.name}, ${mutant.length} bytes)`;
+  it(
+    'opens every mutant cleanly or refuses it with an input error, never over-allocating',
+    async () => {
+      const random = new Random(SEED);
+      const started = Date.now();
+      const outcomes = { read: 0, refused: 0 };
+      let cases = 0;
+      while (cases < MAX_CASES && (cases < MIN_CASES || Date.now() - started < TIME_BUDGET_MS)) {
+        const seed = seeds[cases % seeds.length]!;
+        const mutant = mutate(seed, random);
+        const path = join(folder, `case${seed.extension}`);
+        writeFileSync(path, mutant);
+        const what = `case ${cases} (${seed.name}, ${mutant.length} bytes)`;
 
-      allocationProbe.reset();
-      try {
-        await withTimeout(exercise(path, seed.options), what);
-        outcomes.read++;
-      } catch (error) {
-        if (!(error instanceof BasisError) || error.kind !== 'input') {
-          writeFileSync(join(tmpdir(), 'basis-fuzz-failure.bin'), mutant);
-          throw new Error(`${what}: ${String(error)} (mutant saved as basis-fuzz-failure.bin)`, {
-            cause: error,
-          });
+        allocationProbe.reset();
+        try {
+          await withTimeout(exercise(path, seed.options), what);
+          outcomes.read++;
+        } catch (error) {
+          if (!(error instanceof BasisError) || error.kind !== 'input') {
+            writeFileSync(join(tmpdir(), 'basis-fuzz-failure.bin'), mutant);
+            throw new Error(`${what}: ${String(error)} (mutant saved as basis-fuzz-failure.bin)`, {
+              cause: error,
+            });
+          }
+          expect(error.message.length, what).toBeGreaterThan(10);
+          outcomes.refused++;
         }
-        expect(error.message.length, what).toBeGreaterThan(10);
-        outcomes.refused++;
+        const size = statSync(path).size;
+        const bound = seed.deflated ? DEFLATE_RATIO * size : size;
+        expect(
+          allocationProbe.largestBytes,
+          `${what}: allocation beyond the file size`,
+        ).toBeLessThanOrEqual(bound);
+        cases++;
       }
-      const size = statSync(path).size;
-      const bound = seed.deflated ? DEFLATE_RATIO * size : size;
-      expect(
-        allocationProbe.largestBytes,
-        `${what}: allocation beyond the file size`,
-      ).toBeLessThanOrEqual(bound);
-      cases++;
-    }
-    console.log(
-      `format fuzzing: ${cases} cases in ${Date.now() - started} ms, ${outcomes.read} read, ${outcomes.refused} refused`,
-    );
-    expect(cases).toBeGreaterThanOrEqual(MIN_CASES);
-    // The mutations must reach both outcomes, or they test nothing.
-    expect(outcomes.read).toBeGreaterThan(50);
-    expect(outcomes.refused).toBeGreaterThan(50);
-  }, 60_000);
+      console.log(
+        `format fuzzing: ${cases} cases in ${Date.now() - started} ms, ${outcomes.read} read, ${outcomes.refused} refused`,
+      );
+      expect(cases).toBeGreaterThanOrEqual(MIN_CASES);
+      // The mutations must reach both outcomes, or they test nothing.
+      expect(outcomes.read).toBeGreaterThan(50);
+      expect(outcomes.refused).toBeGreaterThan(50);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -59,7 +59,10 @@ describe('cancellation', () => {
     const { child, done } = startCli(['train', data, ...TRAIN, '--steps', '100000'], database);
     await waitForOutput(child.stderr!, (text) => /run \d+: sae-topk/.test(text));
     await waitForStep(1, 25);
+    // A terminal's Ctrl-C reaches the whole process group: the CLI and its worker.
+    const workers = execFileSync('pgrep', ['-P', String(child.pid)]).toString().trim().split('\n');
     child.kill('SIGINT');
+    for (const worker of workers) process.kill(Number(worker), 'SIGINT');
     const result = await done;
     expect(result.code).toBe(130);
     expect(result.stderr).toMatch(

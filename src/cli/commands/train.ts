@@ -24,7 +24,11 @@ const CONFIG_FLAGS: Record<string, { field: string; methods?: readonly Method[] 
 };
 
 export const TRAINING_OPTIONS = {
-  method: { type: 'string', value: METHODS.join('|'), description: 'training method (required)' },
+  method: {
+    type: 'string',
+    value: 'M',
+    description: `training method (required): ${METHODS.join(', ')}`,
+  },
   features: {
     type: 'string',
     value: 'N',

@@ -28,6 +28,8 @@ export function mainWindowOptions(preloadPath: string): BrowserWindowConstructor
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      // Middle-click opens links in new windows in some versions: nothing here needs it.
+      disableBlinkFeatures: 'Auxclick',
       devTools: true,
     },
   };

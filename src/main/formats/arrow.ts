@@ -15,6 +15,7 @@ import { Footer } from 'apache-arrow/ipc/metadata/file';
 
 import type { OpenOptions } from '../../shared/contract';
 import { BasisError, inputError } from '../../shared/errors';
+import { checkFooterMetadata, checkMessageMetadata } from './arrowMetadata';
 import { elementType, type ElementType } from './elements';
 import { RandomAccessFile } from './fileAccess';
 import { MatrixSource } from './matrixSource';
@@ -56,6 +57,7 @@ function checkedNumber(value: unknown, what: string): number {
 
 /** Decodes one message's metadata; throws on anything damaged. */
 function decodeMessage(metadata: Uint8Array): DecodedMessage {
+  checkMessageMetadata(metadata);
   const message = Message.decode(metadata);
   const bodyLength = checkedNumber(message.bodyLength, 'body length');
   if (message.headerType === MessageHeader.Schema) {
@@ -111,7 +113,9 @@ async function indexArrowFile(file: RandomAccessFile): Promise<IndexedFile> {
         throw damaged(`the footer claims ${footerLength} bytes`);
       }
       try {
-        const footer = Footer.decode(await file.read(end, footerLength, 'the Arrow footer'));
+        const footerBytes = await file.read(end, footerLength, 'the Arrow footer');
+        checkFooterMetadata(footerBytes);
+        const footer = Footer.decode(footerBytes);
         fields = footer.schema.fields;
       } catch (error) {
         if (error instanceof BasisError) throw error;

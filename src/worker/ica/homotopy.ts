@@ -20,6 +20,10 @@ const DEPENDENT_PIVOT = 1e-10;
 
 export class HomotopySolver {
   private readonly factor: Float64Array;
+  /** Columns of G for the active atoms, compacted: columns[i * m + a] = G[i, active[a]]. */
+  private readonly columns: Float64Array;
+  /** Coefficients of the active atoms, compacted like `columns`. */
+  private readonly values: Float64Array;
   private readonly active: Int32Array;
   private readonly position: Int32Array;
   private readonly signs: Float64Array;
@@ -34,6 +38,8 @@ export class HomotopySolver {
 
   constructor(private readonly m: number) {
     this.factor = new Float64Array(m * m);
+    this.columns = new Float64Array(m * m);
+    this.values = new Float64Array(m);
     this.active = new Int32Array(m);
     this.position = new Int32Array(m).fill(-1);
     this.signs = new Float64Array(m);
@@ -100,19 +106,33 @@ export class HomotopySolver {
         if (position[j]! >= 0 || blocked[j]) continue;
         const norm = this.norms[j]!;
         if (!(norm > 0)) continue;
-        const bound =
-          (lambda - Math.abs(residual[j]!) - norm * (travelled - stamp[j]!)) / (1 + norm * speed);
-        if (bound >= step) continue;
+        // Lower bound on this atom's entry step, (lambda - |r_j| - drift) / (1 + ||a_j|| speed).
+        const margin = lambda - Math.abs(residual[j]!) - norm * (travelled - stamp[j]!);
+        if (margin >= step * (1 + norm * speed)) continue;
 
         // Exact correlation and its velocity from row j of G over the active atoms.
-        let r = c[j]!;
-        let v = 0;
-        const row = j * m;
-        for (let a = 0; a < k; a++) {
-          const g = gram[row + active[a]!]!;
-          r -= g * s[active[a]!]!;
-          v += g * weights[a]!;
+        const { columns, values } = this;
+        const offset = j * m;
+        let r0 = 0;
+        let r1 = 0;
+        let v0 = 0;
+        let v1 = 0;
+        let a = 0;
+        for (; a + 2 <= k; a += 2) {
+          const g0 = columns[offset + a]!;
+          const g1 = columns[offset + a + 1]!;
+          r0 += g0 * values[a]!;
+          r1 += g1 * values[a + 1]!;
+          v0 += g0 * weights[a]!;
+          v1 += g1 * weights[a + 1]!;
         }
+        if (a < k) {
+          const g = columns[offset + a]!;
+          r0 += g * values[a]!;
+          v0 += g * weights[a]!;
+        }
+        const r = c[j]! - (r0 + r1);
+        const v = v0 + v1;
         residual[j] = r;
         stamp[j] = travelled;
         const up = 1 - v > 0 ? (lambda - r) / (1 - v) : Infinity;
@@ -131,8 +151,9 @@ export class HomotopySolver {
 
       // Move along the path.
       for (let a = 0; a < k; a++) {
-        const j = active[a]!;
-        s[j] = s[j]! + step * weights[a]!;
+        const value = this.values[a]! + step * weights[a]!;
+        this.values[a] = value;
+        s[active[a]!] = value;
       }
       lambda -= step;
       travelled += step * speed;
@@ -164,7 +185,8 @@ export class HomotopySolver {
   /** Adds atom j with sign `sign`; a dependent atom is blocked instead. Returns new k. */
   private append(gram: Float64Array, j: number, k: number, sign: number): number {
     const { m, factor, active, position, scratch } = this;
-    for (let a = 0; a < k; a++) scratch[a] = gram[j * m + active[a]!]!;
+    const columns = this.columns;
+    for (let a = 0; a < k; a++) scratch[a] = columns[j * m + a]!;
     // Forward solve L l = g_a.
     for (let a = 0; a < k; a++) {
       scratch[a] = (scratch[a]! - dot(factor, a * m, scratch, 0, a)) / factor[a * m + a]!;
@@ -180,6 +202,8 @@ export class HomotopySolver {
     active[k] = j;
     position[j] = k;
     this.signs[k] = sign;
+    this.values[k] = 0;
+    for (let i = 0; i < m; i++) columns[i * m + k] = gram[j * m + i]!;
     return k + 1;
   }
 
@@ -195,8 +219,11 @@ export class HomotopySolver {
       factor.copyWithin(a * m, (a + 1) * m, (a + 1) * m + a + 2);
       active[a] = active[a + 1]!;
       signs[a] = signs[a + 1]!;
+      this.values[a] = this.values[a + 1]!;
       position[active[a]!] = a;
     }
+    const columns = this.columns;
+    for (let i = 0; i < m; i++) columns.copyWithin(i * m + at, i * m + at + 1, i * m + k);
     for (let column = at; column < k - 1; column++) {
       const x = factor[column * m + column]!;
       const y = factor[column * m + column + 1]!;
@@ -218,10 +245,11 @@ export class HomotopySolver {
   private solveFactor(k: number, b: Float64Array): void {
     const { factor, m } = this;
     for (let i = 0; i < k; i++) b[i] = (b[i]! - dot(factor, i * m, b, 0, i)) / factor[i * m + i]!;
+    // L^T x = y by rows of L: once x_i is known, remove its share from the y_a, a < i.
     for (let i = k - 1; i >= 0; i--) {
-      let sum = b[i]!;
-      for (let a = i + 1; a < k; a++) sum -= factor[a * m + i]! * b[a]!;
-      b[i] = sum / factor[i * m + i]!;
+      const value = b[i]! / factor[i * m + i]!;
+      b[i] = value;
+      if (value !== 0) axpy(-value, factor, i * m, b, 0, i);
     }
   }
 }

@@ -129,7 +129,8 @@ export function lossAndGradients(
   } else if (settings.architecture === 'topk') {
     dense = topKPerRow(pre, rows, features, settings.k);
   } else {
-    dense = reluInPlace(pre.slice());
+    // Only the auxiliary loss and the JumpReLU thresholds read `pre` later; ReLU needs neither.
+    dense = reluInPlace(pre);
   }
   const codes = compress(dense, rows, features);
   const reconstruction = decodeCodes(parameters, codes);
@@ -150,7 +151,7 @@ export function lossAndGradients(
 
   const gradients = zeroParameters(dimensions, features);
   const sparse = isSparse(codes);
-  // Atom norms weight the L1 penalty of ReLU SAEs; the other members keep them at 1.
+  // Atom norms weight the L1 penalty of ReLU SAEs; the other members do not need them.
   const atomNorms = new Float32Array(features);
   if (settings.architecture === 'relu') {
     for (let j = 0; j < features; j++) atomNorms[j] = rowNorm(decoder, j, dimensions);

@@ -76,6 +76,12 @@ export class SaeTrainer implements Trainer {
     for (let i = 0; i < scaled.length; i++) scaled[i] = batch[i]! * inputScale;
     const pass = lossAndGradients(parameters, scaled, rows, this.passSettings(step));
     const { gradients } = pass;
+    if (!Number.isFinite(pass.losses.loss)) {
+      // Refused before the update, so the parameters stay usable for a resumed run.
+      throw inputError(
+        `step ${step}: the loss is not finite (${pass.losses.loss}): the batch holds NaN or infinite values (turn on skipNonfinite), or the learning rate ${this.config.learningRate} is too high`,
+      );
+    }
 
     // Constrained decoders: keep only the part of each row's gradient tangent to the sphere.
     if (this.constrained) {

@@ -188,7 +188,9 @@ describe('loss curves', () => {
   });
 
   it('log-scales terms spanning decades only, and skips NaN points', () => {
-    const figure = lossCurves.toFigure(steps) as unknown as { layout: Record<string, { type?: string }> };
+    const figure = lossCurves.toFigure(steps) as unknown as {
+      layout: Record<string, { type?: string }>;
+    };
     expect(figure.layout.yaxis?.type).toBe('log');
     expect(figure.layout.yaxis2?.type).toBe('linear');
     expect(figure.layout.yaxis3?.type).toBe('linear');
@@ -297,6 +299,7 @@ describe('other figures', () => {
 describe('log axis ticks', () => {
   it('steps 1, 2, 5 per decade within the range', () => {
     expect(logTicks(7, 80)).toEqual([10, 20, 50]);
+    expect(logTicks(5.7, 42)).toEqual([6, 8, 10, 20, 30, 40]);
     expect(logTicks(1, 1000)).toEqual([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
     expect(logTicks(0.03, 0.3)).toEqual([0.05, 0.1, 0.2]);
   });

@@ -132,6 +132,18 @@ describe.each(ALL)('%s', (method) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  test('a batch holding NaN is refused before it reaches the parameters', () => {
+    const config = small(method);
+    const trainer = train(config, 3);
+    const before = trainer.checkpoint().W_dec!.values.slice();
+    const batch = data.slice(0, 64 * DIMENSIONS);
+    batch[5] = Number.NaN;
+    expect(() => trainer.step(batch, 64, 3)).toThrow(
+      /step 3: the loss is not finite.*skipNonfinite/,
+    );
+    expect(Array.from(trainer.checkpoint().W_dec!.values)).toEqual(Array.from(before));
+  });
+
   test('losses and parameters stay finite', () => {
     const config = small(method);
     const trainer = train(config, 20);

@@ -33,6 +33,7 @@ describe('main window options', () => {
     expect(preferences.navigateOnDragDrop).toBe(false);
     expect(preferences.experimentalFeatures).toBe(false);
     expect(preferences.preload).toBe('/app/out/preload/index.js');
+    expect(preferences.disableBlinkFeatures).toBe('Auxclick');
   });
 
   it('has a policy that allows no inline or remote scripts', () => {

@@ -24,6 +24,8 @@ export interface ChartProps {
   onPointClick?: (customData: unknown) => void;
   /** Show the small PNG button (off where the view offers its own). */
   pngButton?: boolean;
+  /** Narrower than the container, e.g. for square images. */
+  maxWidthPx?: number;
 }
 
 /** Renders the graph as a PNG data URL, at twice the on-screen resolution. */
@@ -52,13 +54,19 @@ export const Chart = memo(function Chart({
   testId,
   onPointClick,
   pngButton = true,
+  maxWidthPx,
 }: ChartProps) {
   const graph = useRef<HTMLElement | null>(null);
   const savePng = async (): Promise<void> => {
     if (graph.current) downloadDataUrl(await chartToPng(graph.current), `${name}.png`);
   };
   return (
-    <div className="chart" data-testid={testId} data-chart={name}>
+    <div
+      className="chart"
+      data-testid={testId}
+      data-chart={name}
+      style={maxWidthPx === undefined ? undefined : { maxWidth: maxWidthPx }}
+    >
       {pngButton ? (
         <button
           type="button"

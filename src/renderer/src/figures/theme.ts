@@ -57,16 +57,21 @@ export function axis(title: string, overrides: Partial<LayoutAxis> = {}): Partia
  */
 export function logTicks(low: number, high: number): number[] {
   if (!(low > 0) || !(high >= low) || !Number.isFinite(high)) return [];
-  const ticks: number[] = [];
-  for (
-    let exponent = Math.floor(Math.log10(low));
-    exponent <= Math.ceil(Math.log10(high));
-    exponent += 1
-  ) {
-    for (const mantissa of [1, 2, 5]) {
-      const value = mantissa * 10 ** exponent;
-      if (value >= low / 1.001 && value <= high * 1.001) ticks.push(Number(value.toPrecision(6)));
+  const ticksWith = (mantissas: readonly number[]): number[] => {
+    const ticks: number[] = [];
+    for (
+      let exponent = Math.floor(Math.log10(low));
+      exponent <= Math.ceil(Math.log10(high));
+      exponent += 1
+    ) {
+      for (const mantissa of mantissas) {
+        const value = mantissa * 10 ** exponent;
+        if (value >= low / 1.001 && value <= high * 1.001) ticks.push(Number(value.toPrecision(6)));
+      }
     }
-  }
-  return ticks;
+    return ticks;
+  };
+  const coarse = ticksWith([1, 2, 5]);
+  // A range shorter than a decade gets finer steps, so that it shows at least three ticks.
+  return coarse.length >= 3 ? coarse : ticksWith([1, 2, 3, 4, 5, 6, 8]);
 }

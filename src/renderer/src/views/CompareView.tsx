@@ -88,7 +88,7 @@ export function CompareView({ params, navigate }: ViewProps) {
               <Stat
                 label="matched pairs"
                 value={formatInteger(
-                  value.matches.filter((match) => match.cosine >= value.threshold).length,
+                  value.matches.filter((match) => Math.abs(match.cosine) >= value.threshold).length,
                 )}
               />
               <Stat
@@ -117,27 +117,31 @@ export function CompareView({ params, navigate }: ViewProps) {
                 <span>B</span>
                 <span>|cos|</span>
               </div>
-              <VirtualList
-                count={value.matches.length}
-                rowHeightPx={28}
-                selected={selectedPair}
-                onSelect={setSelectedPair}
-                label="Matched pairs"
-                testId="pair-list"
-                maxHeightPx={520}
-                renderRow={(index) => {
-                  const match = value.matches[index] as FeatureMatch;
-                  return (
-                    <div
-                      className={`feature-row pair-row${match.cosine < value.threshold ? ' below' : ''}`}
-                    >
-                      <span className="number">{match.featureA}</span>
-                      <span className="number">{match.featureB}</span>
-                      <span className="number">{formatNumber(Math.abs(match.cosine))}</span>
-                    </div>
-                  );
-                }}
-              />
+              {value.matches.length === 0 ? (
+                <p className="note">No pair reaches |cos| ≥ {value.threshold}.</p>
+              ) : (
+                <VirtualList
+                  count={value.matches.length}
+                  rowHeightPx={28}
+                  selected={selectedPair}
+                  onSelect={setSelectedPair}
+                  label="Matched pairs"
+                  testId="pair-list"
+                  maxHeightPx={520}
+                  renderRow={(index) => {
+                    const match = value.matches[index] as FeatureMatch;
+                    return (
+                      <div
+                        className={`feature-row pair-row${Math.abs(match.cosine) < value.threshold ? ' below' : ''}`}
+                      >
+                        <span className="number">{match.featureA}</span>
+                        <span className="number">{match.featureB}</span>
+                        <span className="number">{formatNumber(Math.abs(match.cosine))}</span>
+                      </div>
+                    );
+                  }}
+                />
+              )}
             </section>
             <section className="panel wide">
               {pair ? (
@@ -213,8 +217,8 @@ function PairAtoms({
       </h2>
       <ErrorMessage error={atoms.error} />
       {a && b ? (
-        <div className="split">
-          <div className="half">
+        <div className="pair-atoms">
+          <div>
             <Chart
               figure={atomFigure.toFigure({
                 atom: a.atom,
@@ -223,9 +227,10 @@ function PairAtoms({
               })}
               name={`run-${runA}-atom-${a.index}`}
               height={220}
+              maxWidthPx={imageShape ? 340 : undefined}
             />
           </div>
-          <div className="half">
+          <div>
             <Chart
               figure={atomFigure.toFigure({
                 atom: pair.cosine < 0 ? b.atom.map((value) => -value) : b.atom,
@@ -234,6 +239,7 @@ function PairAtoms({
               })}
               name={`run-${runB}-atom-${b.index}`}
               height={220}
+              maxWidthPx={imageShape ? 340 : undefined}
             />
           </div>
         </div>

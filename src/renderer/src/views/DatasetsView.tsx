@@ -265,7 +265,9 @@ function DatasetDetail({ dataset, onNewRun }: { dataset: DatasetInfo; onNewRun: 
       </div>
       <div className="stats-row">
         <Stat label="shape" value={formatShape(dataset.shape)} />
-        <Stat label="rows × columns" value={formatShape([dataset.rows, dataset.columns])} />
+        {dataset.shape.length > 2 ? (
+          <Stat label="rows × columns" value={formatShape([dataset.rows, dataset.columns])} />
+        ) : null}
         <Stat label="element type" value={dataset.dtype} />
         <Stat
           label="format"

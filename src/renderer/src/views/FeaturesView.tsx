@@ -342,6 +342,7 @@ const AtomAndExamples = memo(function AtomAndExamples({
           name={`run-${runId}-feature-${shown.index}-atom`}
           height={imageShape ? 260 : 220}
           testId="atom-chart"
+          maxWidthPx={imageShape ? 380 : undefined}
         />
       </div>
       <div className="half">

@@ -47,23 +47,33 @@ const COLUMNS: { key: RunSortKey; label: string; title: string; numeric: boolean
 
 export function RunsView({ navigate }: ViewProps) {
   const api = useApi();
-  const { runs } = useWorkspace();
+  const { runs, datasets } = useWorkspace();
   const [order, setOrder] = useState<SortOrder<RunSortKey>>({ key: 'id', direction: 'descending' });
   const [query, setQuery] = useState('');
   const [family, setFamily] = useState<'all' | 'ica' | 'sae'>('all');
   const [toDelete, setToDelete] = useState<RunSummary | null>(null);
   const [error, setError] = useState<Error | null>(null);
 
+  // One dataset at a time by default: metrics of different datasets do not compare.
+  const datasetIds = useMemo(
+    () => [...new Set((runs.value ?? []).map((run) => run.datasetId))],
+    [runs.value],
+  );
+  const latestDataset = [...(runs.value ?? [])].sort((a, b) => b.id - a.id)[0]?.datasetId ?? null;
+  const [datasetChoice, setDatasetChoice] = useState<number | 'all' | null>(null);
+  const datasetFilter = datasetChoice ?? latestDataset ?? 'all';
+
   const shown = useMemo(() => {
-    const byFamily = (runs.value ?? []).filter((run) =>
-      family === 'all'
-        ? true
-        : family === 'ica'
-          ? run.method.startsWith('ica')
-          : run.method.startsWith('sae'),
+    const byFamily = (runs.value ?? []).filter(
+      (run) =>
+        (datasetFilter === 'all' || run.datasetId === datasetFilter) &&
+        (family === 'all' ||
+          (family === 'ica' ? run.method.startsWith('ica') : run.method.startsWith('sae'))),
     );
     return sortRuns(filterRuns(byFamily, query), order);
-  }, [runs.value, query, family, order]);
+  }, [runs.value, query, family, order, datasetFilter]);
+  const datasetPaths = new Map((datasets.value ?? []).map((dataset) => [dataset.id, dataset.path]));
+  const showDatasetColumn = datasetFilter === 'all';
 
   const remove = async (run: RunSummary): Promise<void> => {
     setToDelete(null);
@@ -99,7 +109,7 @@ export function RunsView({ navigate }: ViewProps) {
               Dotted lines join each family&apos;s best runs. Click a point to open its features.
             </p>
             <Chart
-              figure={frontier.toFigure(runs.value)}
+              figure={frontier.toFigure(shown)}
               name="frontier"
               height={320}
               testId="frontier-chart"
@@ -110,6 +120,25 @@ export function RunsView({ navigate }: ViewProps) {
           </section>
           <section className="panel">
             <div className="toolbar">
+              <label className="inline-field">
+                <span>Dataset</span>
+                <select
+                  value={String(datasetFilter)}
+                  onChange={(event) =>
+                    setDatasetChoice(
+                      event.target.value === 'all' ? 'all' : Number(event.target.value),
+                    )
+                  }
+                  data-testid="runs-dataset"
+                >
+                  <option value="all">all datasets</option>
+                  {datasetIds.map((id) => (
+                    <option key={id} value={id}>
+                      {baseName(datasetPaths.get(id) ?? `dataset ${id}`)}
+                    </option>
+                  ))}
+                </select>
+              </label>
               <input
                 type="search"
                 placeholder="Filter: method, status, dataset, #id"
@@ -153,7 +182,7 @@ export function RunsView({ navigate }: ViewProps) {
                           : ''}
                       </th>
                     ))}
-                    <th>Dataset</th>
+                    {showDatasetColumn ? <th>Dataset</th> : null}
                     <th />
                   </tr>
                 </thead>
@@ -164,6 +193,7 @@ export function RunsView({ navigate }: ViewProps) {
                       run={run}
                       navigate={navigate}
                       onDelete={() => setToDelete(run)}
+                      showDataset={showDatasetColumn}
                     />
                   ))}
                 </tbody>
@@ -189,10 +219,12 @@ function RunRow({
   run,
   navigate,
   onDelete,
+  showDataset,
 }: {
   run: RunSummary;
   navigate: ViewProps['navigate'];
   onDelete: () => void;
+  showDataset: boolean;
 }) {
   const metrics = run.metrics;
   const warn = fvuWarning(metrics);
@@ -220,9 +252,11 @@ function RunRow({
       <td className="number">
         {formatDuration(run.elapsedMs === null ? null : run.elapsedMs / 1000)}
       </td>
-      <td className="dataset-cell" title={run.datasetPath}>
-        {baseName(run.datasetPath)}
-      </td>
+      {showDataset ? (
+        <td className="dataset-cell" title={run.datasetPath}>
+          {baseName(run.datasetPath)}
+        </td>
+      ) : null}
       <td className="row-actions">
         {run.status === 'completed' ? (
           <button
