@@ -3,7 +3,7 @@
  * ICA bases on held-out rows, with default settings apart from the number of features.
  *   natural image patches (8 x 8, L = 64): M = 64 and 128, and a picture of the 2x atoms
  *   stories260K MLP activations (L = 172): M = 172 and 344
- * Select one with DATASET=patches or DATASET=stories.
+ * Select one with DATASET=patches or DATASET=stories; ALPHA overrides the default alpha.
  */
 import { cpus } from 'node:os';
 import { it } from 'vitest';
@@ -38,10 +38,9 @@ it('reports bits per dimension of 1x and 2x bases', () => {
   );
 
   for (const multiple of [1, 2]) {
-    const config = {
-      ...(defaultRunConfig('ica', columns) as IcaConfig),
-      features: multiple * columns,
-    };
+    const defaults = defaultRunConfig('ica', columns) as IcaConfig;
+    const alpha = process.env.ALPHA ? Number(process.env.ALPHA) : defaults.alpha;
+    const config = { ...defaults, features: multiple * columns, alpha };
     const run = trainOn(icaMethod, config, data, trainRows, columns);
     const model = run.trainer.model();
     const start = performance.now();
@@ -50,7 +49,7 @@ it('reports bits per dimension of 1x and 2x bases', () => {
     let active = 0;
     for (const value of codes) if (value !== 0) active++;
     console.log(
-      `ica M=${config.features} (${multiple}x): ${extras.bitsPerDimension.toFixed(3)} bits/dim, ` +
+      `ica M=${config.features} (${multiple}x, alpha ${alpha}): ${extras.bitsPerDimension.toFixed(3)} bits/dim, ` +
         `mean active ${(active / HELD_OUT).toFixed(1)}, KKT/alpha ${extras.kktResidual.toExponential(1)}, ` +
         `train ${run.cpuSeconds.toFixed(1)} s CPU (${run.wallSeconds.toFixed(1)} s wall), ` +
         `evaluation ${((performance.now() - start) / 1000).toFixed(1)} s, warnings: ${run.trainer.warnings().join('; ') || 'none'}`,

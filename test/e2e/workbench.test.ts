@@ -7,7 +7,7 @@
  * 16384-feature run on a tiny file measures scrolling and feature switching in the browser.
  * Screenshots of every view go to test-output/screenshots/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -76,6 +76,29 @@ function startServe(databasePath: string): Promise<Served> {
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('exit', (code) => reject(new Error(`basis serve exited with ${code}: ${output}`)));
   });
+}
+
+/**
+ * Stops the server with Ctrl-C, as a user would. A worker stuck in a long synchronous step
+ * cannot hear the cancel that shutdown sends, so after a grace period the server's own
+ * children and then the server are killed, by process id.
+ */
+async function stopServe(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGINT');
+  const timer = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15_000));
+  if ((await Promise.race([exited, timer])) !== 'timeout') return;
+  if (process.platform === 'linux' && child.pid !== undefined) {
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((pid) => Number.isInteger(pid) && pid > 0);
+    for (const pid of children) process.kill(pid, 'SIGKILL');
+  }
+  child.kill('SIGKILL');
+  await exited;
 }
 
 async function callApi<T>(served: Served, method: string, args: unknown[]): Promise<T> {
@@ -187,10 +210,7 @@ describe.skipIf(!BUILT || !existsSync(CHROMIUM))('workbench in a browser', () =>
 
   afterAll(async () => {
     await context?.close();
-    if (served?.process.exitCode === null) {
-      served.process.kill('SIGINT');
-      await new Promise((done) => served.process.once('exit', done));
-    }
+    if (served?.process.exitCode === null) await stopServe(served.process);
     if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
@@ -258,7 +278,7 @@ describe.skipIf(!BUILT || !existsSync(CHROMIUM))('workbench in a browser', () =>
     expect(sae.status).toBe('completed');
     await page.getByTestId('run-metrics').waitFor({ timeout: 20_000 });
     await shot(page, '05-run-completed');
-  });
+  }, 200_000);
 
   it('lists runs with metrics, sorts and filters them, and draws the frontier', async () => {
     await page.getByTestId('nav-runs').click();
@@ -276,6 +296,12 @@ describe.skipIf(!BUILT || !existsSync(CHROMIUM))('workbench in a browser', () =>
       .poll(() => table.locator('th[aria-sort="descending"]').textContent())
       .toContain('L0');
     await shot(page, '06-runs');
+
+    // Re-run with changes starts from the run's own configuration.
+    await page.getByTestId(`rerun-${runs.ica}`).click();
+    await expect.poll(() => page.getByTestId('knob-features').inputValue()).toBe('180');
+    expect(await page.getByTestId('run-method').inputValue()).toBe('ica');
+    expect(await page.locator('.lede').textContent()).toContain(`Re-running #${runs.ica}`);
   });
 
   it('browses the ICA features: histogram with its Laplace fit, atom, top rows, keys', async () => {
@@ -434,7 +460,7 @@ describe.skipIf(!BUILT || !existsSync(CHROMIUM))('workbench in a browser', () =>
     expect(switchMs.every(Number.isFinite)).toBe(true);
     expect(figures.scrollMs.median).toBeLessThan(TARGET_MS);
     expect(figures.switchHistogramMs.median).toBeLessThan(TARGET_MS);
-  });
+  }, 200_000);
 
   it('deletes a run after confirmation', async () => {
     await page.goto(`${served.origin}/#/runs`);

@@ -60,7 +60,10 @@ describe('cancellation', () => {
     await waitForOutput(child.stderr!, (text) => /run \d+: sae-topk/.test(text));
     await waitForStep(1, 25);
     // A terminal's Ctrl-C reaches the whole process group: the CLI and its worker.
-    const workers = execFileSync('pgrep', ['-P', String(child.pid)]).toString().trim().split('\n');
+    const workers = execFileSync('pgrep', ['-P', String(child.pid)])
+      .toString()
+      .trim()
+      .split('\n');
     child.kill('SIGINT');
     for (const worker of workers) process.kill(Number(worker), 'SIGINT');
     const result = await done;

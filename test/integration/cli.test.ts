@@ -186,6 +186,16 @@ describe('basis CLI', () => {
     expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(33);
   });
 
+  it('import brings an exported SAELens folder back as an analysed run', async () => {
+    const imported = json<RunSummary>(
+      await runCli(['import', join(folder, 'sae'), '--dataset', data, '--json'], database),
+    );
+    expect(imported).toMatchObject({ status: 'completed', method: 'sae-topk' });
+    expect(imported.config.features).toBe(32);
+    expect(imported.metrics!.l0).toBeLessThanOrEqual(4);
+    expect((await runCli(['delete', String(imported.id), '--yes'], database)).code).toBe(0);
+  });
+
   it('compare matches the two dictionaries', async () => {
     const comparison = json<DictionaryComparison>(
       await runCli(['compare', String(icaRun.id), String(saeRun.id), '--json'], database),
@@ -255,6 +265,30 @@ describe('basis CLI errors', () => {
       ),
       /NaN.*row 5/,
     );
+    // With --skip-nonfinite the row is dropped and the run completes.
+    const skipped = json<RunSummary>(
+      await runCli(
+        [
+          'train',
+          withNan,
+          '--method',
+          'sae-topk',
+          '--features',
+          '32',
+          '--k',
+          '4',
+          '--steps',
+          '5',
+          '--eval-rows',
+          '200',
+          '--skip-nonfinite',
+          '--json',
+        ],
+        database,
+      ),
+    );
+    expect(skipped.status).toBe('completed');
+    expect(skipped.metrics!.evaluationRows).toBeLessThanOrEqual(200);
   });
 
   it('an unknown flag, a missing --method and an unknown command', async () => {

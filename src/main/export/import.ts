@@ -99,7 +99,9 @@ function fromSaeLens(
 
   // Architecture: SAELens 6.x names it; older configs say it through activation_fn(_str).
   const activation = String(config.activation_fn ?? config.activation_fn_str ?? 'relu');
-  const architecture = String(config.architecture ?? (activation === 'topk' ? 'topk' : 'standard'));
+  // Without a config, a threshold tensor marks a JumpReLU SAE.
+  const implied = activation === 'topk' ? 'topk' : tensors.threshold ? 'jumprelu' : 'standard';
+  const architecture = String(config.architecture ?? implied);
   const kwargs = (config.activation_fn_kwargs ?? {}) as Record<string, unknown>;
   const k = Number(config.k ?? kwargs.k);
   if (

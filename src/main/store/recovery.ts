@@ -33,9 +33,11 @@ export function markOrphanedRuns(
     .all() as { id: number; ownerPid: number | null; heartbeatAt: string | null }[];
   const orphaned = running.filter((run) => {
     if (run.ownerPid === null) return true;
-    if (run.ownerPid === process.pid) return false;
     const heartbeatMs = run.heartbeatAt === null ? 0 : Date.parse(run.heartbeatAt);
-    return !alive(run.ownerPid) || nowMs - heartbeatMs > STALE_HEARTBEAT_MS;
+    const stale = nowMs - heartbeatMs > STALE_HEARTBEAT_MS;
+    // Our own pid may be a reused one (a container's pid 1): only the heartbeat can tell.
+    if (run.ownerPid === process.pid) return stale;
+    return stale || !alive(run.ownerPid);
   });
   const mark = database.prepare(
     `UPDATE runs SET status = 'interrupted', owner_pid = NULL, finished_at = ?,

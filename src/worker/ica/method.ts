@@ -98,6 +98,14 @@ class IcaTrainer implements Trainer {
 
     // MAP codes at the learning tolerance, cold-started (every batch holds new rows).
     const scaled = toScaled(batch, rows, state.scaling);
+    const bad = scaled.findIndex((value) => !Number.isFinite(value));
+    if (bad >= 0) {
+      throw inputError(
+        `ica: row ${Math.floor(bad / l)} of the batch at step ${step} holds a non-finite value ` +
+          `in column ${bad % l}: drop such rows (skipNonfinite) or clean the file`,
+      );
+    }
+    if (rows === 0) return { losses: {} };
     const gram = gramOfRows(state.dictionary, m, l);
     const correlations = multiplyTransposed(scaled, rows, state.dictionary, m, l);
     const codes = new Float64Array(rows * m);

@@ -14,13 +14,17 @@ export function zeroMoments(size: number): Moments {
   return { first: new Float32Array(size), second: new Float32Array(size) };
 }
 
-/** One Adam update of `values` by `gradient` at learning rate `rate`; `t` counts from 1. */
+/**
+ * One Adam update of `values` by `gradient` times `gradientScale` (the clipping factor) at
+ * learning rate `rate`; `t` counts updates from 1.
+ */
 export function adamUpdate(
   values: Float32Array,
   gradient: Float32Array,
   moments: Moments,
   rate: number,
   t: number,
+  gradientScale = 1,
 ): void {
   const { first, second } = moments;
   const correction1 = 1 - ADAM_BETA1 ** t;
@@ -28,7 +32,7 @@ export function adamUpdate(
   const stepSize = (rate * Math.sqrt(correction2)) / correction1;
   const epsilon = ADAM_EPSILON * Math.sqrt(correction2);
   for (let i = 0; i < values.length; i++) {
-    const g = gradient[i]!;
+    const g = gradient[i]! * gradientScale;
     const m = ADAM_BETA1 * first[i]! + (1 - ADAM_BETA1) * g;
     const v = ADAM_BETA2 * second[i]! + (1 - ADAM_BETA2) * g * g;
     first[i] = m;

@@ -17,7 +17,7 @@ import type { Codes } from './codes';
 import { compress, jumpRelu, reluInPlace, topKOfBatch, topKPerRow } from './codes';
 import { matMul, rowDot, rowNorm, transpose } from './dense';
 import type { Architecture, SaeParameters } from './parameters';
-import { zeroParameters } from './parameters';
+import { PARAMETER_NAMES, zeroParameters } from './parameters';
 
 /** Below this fraction of active codes the sparse kernels beat the dense products. */
 export const SPARSE_DENSITY_LIMIT = 0.05;
@@ -107,12 +107,16 @@ export function decodeCodes(parameters: SaeParameters, codes: Codes): Float32Arr
   return reconstruction;
 }
 
-/** One forward and backward pass on `rows` rows of `batch` (training units). */
+/**
+ * One forward and backward pass on `rows` rows of `batch` (training units). `gradientBuffer`,
+ * when given, is zeroed and receives the gradients (it saves allocating them every step).
+ */
 export function lossAndGradients(
   parameters: SaeParameters,
   batch: Float32Array,
   rows: number,
   settings: PassSettings,
+  gradientBuffer?: SaeParameters,
 ): PassResult {
   const { dimensions, features, decoder } = parameters;
   assert(batch.length >= rows * dimensions, () => `batch holds ${batch.length} values`);
@@ -149,7 +153,10 @@ export function lossAndGradients(
   };
   let total = squaredError / rows;
 
-  const gradients = zeroParameters(dimensions, features);
+  const gradients = gradientBuffer ?? zeroParameters(dimensions, features);
+  if (gradientBuffer !== undefined) {
+    for (const name of PARAMETER_NAMES) gradientBuffer[name].fill(0);
+  }
   const sparse = isSparse(codes);
   // Atom norms weight the L1 penalty of ReLU SAEs; the other members do not need them.
   const atomNorms = new Float32Array(features);

@@ -59,6 +59,8 @@ export interface TrainingState {
 }
 
 export class SaeTrainer implements Trainer {
+  private gradientBuffer: SaeParameters | undefined;
+
   constructor(
     private readonly config: SaeCommonConfig,
     private readonly settings: ArchitectureSettings,
@@ -74,7 +76,14 @@ export class SaeTrainer implements Trainer {
     // Forward and backward on scaled inputs.
     const scaled = new Float32Array(rows * dimensions);
     for (let i = 0; i < scaled.length; i++) scaled[i] = batch[i]! * inputScale;
-    const pass = lossAndGradients(parameters, scaled, rows, this.passSettings(step));
+    this.gradientBuffer ??= zeroParameters(dimensions, features);
+    const pass = lossAndGradients(
+      parameters,
+      scaled,
+      rows,
+      this.passSettings(step),
+      this.gradientBuffer,
+    );
     const { gradients } = pass;
     if (!Number.isFinite(pass.losses.loss)) {
       // Refused before the update, so the parameters stay usable for a resumed run.
@@ -86,28 +95,20 @@ export class SaeTrainer implements Trainer {
     // Constrained decoders: keep only the part of each row's gradient tangent to the sphere.
     if (this.constrained) {
       for (let j = 0; j < features; j++) {
-        const along = projection(gradients.decoder, parameters.decoder, j, dimensions);
-        const base = j * dimensions;
-        for (let c = 0; c < dimensions; c++) {
-          gradients.decoder[base + c] =
-            gradients.decoder[base + c]! - along * parameters.decoder[base + c]!;
-        }
+        const gradientRow = gradients.decoder.subarray(j * dimensions, (j + 1) * dimensions);
+        const atom = parameters.decoder.subarray(j * dimensions, (j + 1) * dimensions);
+        const along = projection(gradientRow, atom);
+        for (let c = 0; c < dimensions; c++) gradientRow[c] = gradientRow[c]! - along * atom[c]!;
       }
     }
 
-    // Clip the global gradient norm, then Adam at the scheduled rate.
+    // Clip the global gradient norm (Adam applies the factor), then Adam at the scheduled rate.
     const trained = this.trainedNames;
     let squaredNorm = 0;
-    for (const name of trained) for (const g of gradients[name]) squaredNorm += g * g;
+    for (const name of trained) squaredNorm += squaredSum(gradients[name]);
     const gradientNorm = Math.sqrt(squaredNorm);
     const clip = this.config.gradientClip;
-    if (clip > 0 && gradientNorm > clip) {
-      const factor = clip / gradientNorm;
-      for (const name of trained) {
-        const g = gradients[name];
-        for (let i = 0; i < g.length; i++) g[i] = g[i]! * factor;
-      }
-    }
+    const gradientScale = clip > 0 && gradientNorm > clip ? clip / gradientNorm : 1;
     const rate = this.learningRate(step);
     this.state.updates++;
     for (const name of trained) {
@@ -117,6 +118,7 @@ export class SaeTrainer implements Trainer {
         this.state.moments[name],
         rate,
         this.state.updates,
+        gradientScale,
       );
     }
     if (this.constrained) normalizeRows(parameters.decoder, features, dimensions);
@@ -445,20 +447,21 @@ function shapeOf(name: ParameterName, dimensions: number, features: number): num
   }
 }
 
-function projection(
-  gradient: Float32Array,
-  rowsMatrix: Float32Array,
-  row: number,
-  columns: number,
-): number {
+/** The coefficient of `vector` along `direction`: (v . d) / (d . d), 0 for d = 0. */
+function projection(vector: Float32Array, direction: Float32Array): number {
   let dot = 0;
   let squared = 0;
-  const base = row * columns;
-  for (let c = 0; c < columns; c++) {
-    dot += gradient[base + c]! * rowsMatrix[base + c]!;
-    squared += rowsMatrix[base + c]! * rowsMatrix[base + c]!;
+  for (let c = 0; c < vector.length; c++) {
+    dot += vector[c]! * direction[c]!;
+    squared += direction[c]! * direction[c]!;
   }
   return squared > 0 ? dot / squared : 0;
+}
+
+function squaredSum(values: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+  return sum;
 }
 
 /** Scales every row of a rows x columns matrix to unit norm (zero rows stay zero). */

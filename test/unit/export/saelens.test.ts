@@ -278,6 +278,45 @@ describe('import of other layouts', () => {
     expect(imported.config).toEqual({ method: 'sae-topk', features: 4, k: 2 });
   });
 
+  test('bfloat16 weights without a config are read, a threshold meaning JumpReLU', async () => {
+    // bfloat16 is the upper half of a float32; these values are exact in it.
+    const bf16 = (values: number[]) => {
+      const bytes = Buffer.alloc(values.length * 2);
+      values.forEach((v, i) => {
+        const f = Buffer.alloc(4);
+        f.writeFloatLE(v, 0);
+        bytes.writeUInt16LE(f.readUInt16LE(2), 2 * i);
+      });
+      return bytes;
+    };
+    const parts: [string, number[], number[]][] = [
+      ['W_dec', [1, 2], [0.5, -2]],
+      ['W_enc', [2, 1], [1, 0.25]],
+      ['b_dec', [2], [0, 1]],
+      ['b_enc', [1], [-0.5]],
+      ['threshold', [1], [0.125]],
+    ];
+    const header: Record<string, unknown> = {};
+    let offset = 0;
+    for (const [name, shape, values] of parts) {
+      header[name] = { dtype: 'BF16', shape, data_offsets: [offset, offset + 2 * values.length] };
+      offset += 2 * values.length;
+    }
+    let json = JSON.stringify(header);
+    json += ' '.repeat((8 - (json.length % 8)) % 8);
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(json.length));
+    const file = join(folder, 'bf16.safetensors');
+    writeFileSync(
+      file,
+      Buffer.concat([length, Buffer.from(json), ...parts.map(([, , values]) => bf16(values))]),
+    );
+    const imported = await importDictionary(file);
+    expect(imported.config).toEqual({ method: 'sae-jumprelu', features: 1 });
+    expect(Array.from(imported.checkpoint.W_dec!.values)).toEqual([0.5, -2]);
+    expect(Array.from(imported.checkpoint.threshold!.values)).toEqual([0.125]);
+  });
+
   test('apply_b_dec_to_input = false is folded into the encoder bias', async () => {
     const target = join(folder, 'no-b-dec-input');
     await exportSaeLens(target, { ...tiny, architecture: 'standard' }, {});

@@ -164,6 +164,29 @@ describe('Hugging Face datasets and Arrow files', () => {
     });
   });
 
+  it('refuse huge counts anywhere in the metadata quickly, without decoding them', async () => {
+    // Every 32-bit field of the schema and first batch messages set to 2^31 - 1 in turn: a
+    // vector length among them once made apache-arrow's decoder loop until out of memory.
+    const valid = tableToIPC(table('fixed', new Float32(), 0, RECORDS), 'stream');
+    const path = join(folder, 'huge-count.arrow');
+    const started = Date.now();
+    let refused = 0;
+    for (let at = 8; at + 4 <= Math.min(valid.length, 700); at += 4) {
+      const bytes = valid.slice();
+      new DataView(bytes.buffer).setUint32(at, 0x7fffffff, true);
+      writeFileSync(path, bytes);
+      try {
+        const source = await openActivations(path);
+        await source.close();
+      } catch (error) {
+        expect(error, `field at byte ${at}`).toMatchObject({ kind: 'input' });
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(20);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it('refuse a truncated Arrow file', async () => {
     const path = join(folder, 'cut.arrow');
     const bytes = tableToIPC(table('fixed', new Float32(), 0, RECORDS), 'stream');

@@ -100,6 +100,17 @@ describe('ica method', () => {
     expect([...model.atoms()]).toEqual([...trainer.model().atoms()]);
   });
 
+  it('refuses a batch holding NaN and leaves the basis alone on an empty batch', () => {
+    const config = icaConfig(dimensions, { features: 16 });
+    const trainer = icaMethod.create(contextFor(config, raw, rows, dimensions));
+    const before = [...trainer.checkpoint().dictionary!.values];
+    const batch = raw.slice(0, 4 * dimensions);
+    batch[2 * dimensions + 5] = NaN;
+    expect(() => trainer.step(batch, 4, 0)).toThrow(/row 2 of the batch at step 0 .* column 5/);
+    trainer.step(new Float32Array(0), 0, 0);
+    expect([...trainer.checkpoint().dictionary!.values]).toEqual(before);
+  });
+
   it('refuses a checkpoint of another configuration', () => {
     const config = icaConfig(dimensions, { features: 16 });
     const trainer = icaMethod.create(contextFor(config, raw, rows, dimensions));

@@ -123,6 +123,12 @@ describe.each(ALL)('%s', (method) => {
     );
   });
 
+  test('encoding and decoding zero rows gives empty arrays', () => {
+    const model = train(small(method), 2).model();
+    expect(model.encode(new Float32Array(0), 0)).toHaveLength(0);
+    expect(model.decode(new Float32Array(0), 0)).toHaveLength(0);
+  });
+
   test('steps leak no tensors', () => {
     const config = small(method);
     const trainer = train(config, 2);

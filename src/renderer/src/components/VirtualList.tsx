@@ -24,6 +24,8 @@ export interface VirtualListProps {
   testId?: string;
   /** A fixed viewport height (shrunk to the rows when fewer); the stylesheet's otherwise. */
   maxHeightPx?: number;
+  /** Take the keyboard focus on mount, unless the user is typing in a field. */
+  autoFocus?: boolean;
 }
 
 export function VirtualList({
@@ -35,10 +37,22 @@ export function VirtualList({
   label,
   testId,
   maxHeightPx,
+  autoFocus,
 }: VirtualListProps) {
   const viewport = useRef<HTMLDivElement | null>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(400);
+
+  useEffect(() => {
+    const focused = document.activeElement;
+    const typing =
+      focused instanceof HTMLInputElement ||
+      focused instanceof HTMLSelectElement ||
+      focused instanceof HTMLTextAreaElement;
+    if (autoFocus && !typing) {
+      viewport.current?.focus({ preventScroll: true });
+    }
+  }, [autoFocus]);
 
   useLayoutEffect(() => {
     const element = viewport.current;

@@ -149,6 +149,7 @@ export function FeaturesView({ params, navigate }: ViewProps) {
             renderRow={(position) => <FeatureRow feature={sorted[position] as FeatureSummary} />}
             label="Features"
             testId="feature-list"
+            autoFocus
           />
           <p className="muted small key-hint">↑ ↓ or k j to move · Page Up/Down · Home/End</p>
         </section>
