@@ -89,9 +89,15 @@ async function stopServe(child: ChildProcess): Promise<void> {
   const timer = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15_000));
   if ((await Promise.race([exited, timer])) !== 'timeout') return;
   if (process.platform === 'linux' && child.pid !== undefined) {
-    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], {
-      encoding: 'utf8',
-    })
+    let listing = '';
+    try {
+      listing = execFileSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], {
+        encoding: 'utf8',
+      });
+    } catch {
+      // ps exits with 1 when the server has no children left.
+    }
+    const children = listing
       .split('\n')
       .map((line) => Number(line.trim()))
       .filter((pid) => Number.isInteger(pid) && pid > 0);

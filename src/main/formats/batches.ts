@@ -257,6 +257,9 @@ export class TrainingBatches {
       ),
     );
 
+    // Closed meanwhile: nobody will take this buffer.
+    if (this.closed) return { values, order: new Uint32Array(0) };
+
     // Compact the kept rows to the front.
     let kept = 0;
     for (let slot = 0; slot < blocks.length; slot++) {

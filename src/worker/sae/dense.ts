@@ -5,9 +5,28 @@
  * 116 ms plain, 1.4 s with `transposeB`), so callers pass explicitly transposed copies.
  */
 import * as tf from '@tensorflow/tfjs';
+import { parallelMatMul } from './threads';
 
-/** `a (rows x inner) @ b (inner x columns)`, row-major float32; returns rows x columns. */
+/**
+ * `a (rows x inner) @ b (inner x columns)`, row-major float32; returns rows x columns. Large
+ * products are split by rows over the compute threads (threads.ts), with the same result.
+ */
 export function matMul(
+  a: Float32Array,
+  rows: number,
+  inner: number,
+  b: Float32Array,
+  columns: number,
+): Float32Array {
+  return (
+    parallelMatMul(a, rows, inner, b, columns, (block, blockRows) =>
+      serialMatMul(block, blockRows, inner, b, columns),
+    ) ?? serialMatMul(a, rows, inner, b, columns)
+  );
+}
+
+/** matMul on the calling thread only. */
+export function serialMatMul(
   a: Float32Array,
   rows: number,
   inner: number,

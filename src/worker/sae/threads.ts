@@ -1,0 +1,230 @@
+/**
+ * Dense products split across CPU cores. tensorflow.js on WebAssembly runs one thread in
+ * Node, so large products are split by rows of the left operand: the calling thread computes
+ * the first block with its own backend while helper threads (worker_threads, each with its
+ * own tfjs-wasm backend) compute the others. Operands travel through SharedArrayBuffers; the
+ * caller blocks on Atomics until every helper is done, so the product stays a synchronous
+ * call.
+ *
+ * Every output element is computed by the same kernel over the same inner dimension in the
+ * same order whichever thread computes it, so results are identical for every thread count
+ * (tested).
+ *
+ * Thread count: `setComputeThreads(n)`, else the environment variable BASIS_THREADS, else
+ * os.availableParallelism().
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { assert } from '../../shared/errors';
+
+/** How long a product waits for a starting helper before computing on its own. */
+const START_TIMEOUT_MS = 20_000;
+
+/** Products below this many multiply-adds are not worth a thread hand-off (~0.2 ms). */
+export const PARALLEL_MINIMUM_WORK = 1 << 24;
+
+/** Slots of a helper's control array. */
+const STATE = 0;
+const READY = 1;
+const IDLE = 0;
+const BUSY = 1;
+const DONE = 2;
+const FAILED = 3;
+
+interface Helper {
+  worker: Worker;
+  port: MessagePort;
+  control: Int32Array;
+  ready: Promise<void>;
+}
+
+let requestedThreads: number | undefined;
+let helpers: Helper[] = [];
+let shared: { a: Float32Array; b: Float32Array; out: Float32Array } | undefined;
+
+/** Sets the number of threads dense products may use (1: the calling thread only). */
+export function setComputeThreads(threads: number): void {
+  assert(Number.isInteger(threads) && threads >= 1, () => `thread count ${threads}`);
+  requestedThreads = threads;
+}
+
+/** The number of threads dense products use. */
+export function computeThreads(): number {
+  if (requestedThreads !== undefined) return requestedThreads;
+  const fromEnvironment = Number(process.env.BASIS_THREADS);
+  if (Number.isInteger(fromEnvironment) && fromEnvironment >= 1) return fromEnvironment;
+  return Math.max(1, availableParallelism());
+}
+
+/** Starts the helper threads now, so the first product does not wait for them. */
+export async function startComputeThreads(): Promise<void> {
+  ensureHelpers(computeThreads() - 1);
+  await Promise.all(helpers.map((helper) => helper.ready));
+}
+
+/** Ends the helper threads (they are unreferenced, so a process may also just exit). */
+export async function stopComputeThreads(): Promise<void> {
+  const ending = helpers;
+  helpers = [];
+  shared = undefined;
+  await Promise.all(ending.map((helper) => helper.worker.terminate()));
+}
+
+/**
+ * `a (rows x inner) @ b (inner x columns)` split by rows over the ready helper threads;
+ * `local` computes a block on the calling thread. Returns null when the product is too small
+ * to split or no helper is ready (the caller then computes it whole).
+ */
+export function parallelMatMul(
+  a: Float32Array,
+  rows: number,
+  inner: number,
+  b: Float32Array,
+  columns: number,
+  local: (a: Float32Array, rows: number) => Float32Array,
+): Float32Array | null {
+  const threads = computeThreads();
+  if (threads < 2 || rows < 2 * threads || rows * inner * columns < PARALLEL_MINIMUM_WORK) {
+    return null;
+  }
+  ensureHelpers(threads - 1);
+  // A starting helper is waited for once; one that failed to start is left out.
+  const ready = helpers.slice(0, threads - 1).filter((helper) => {
+    Atomics.wait(helper.control, READY, 0, START_TIMEOUT_MS);
+    return Atomics.load(helper.control, READY) === 1;
+  });
+  if (ready.length === 0) return null;
+
+  // Blocks of rows: the calling thread takes the first, each helper one of the rest.
+  const parts = ready.length + 1;
+  const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * rows) / parts));
+  const buffers = sharedBuffers(a.length, b.length, rows * columns);
+  buffers.a.set(a);
+  buffers.b.set(b);
+  ready.forEach((helper, i) => {
+    Atomics.store(helper.control, STATE, BUSY);
+    helper.port.postMessage({
+      a: buffers.a.buffer,
+      b: buffers.b.buffer,
+      out: buffers.out.buffer,
+      firstRow: bounds[i + 1]!,
+      endRow: bounds[i + 2]!,
+      inner,
+      columns,
+    });
+  });
+
+  const out = new Float32Array(rows * columns);
+  out.set(local(a.subarray(0, bounds[1]! * inner), bounds[1]!));
+  for (const helper of ready) {
+    Atomics.wait(helper.control, STATE, BUSY);
+    const state = Atomics.load(helper.control, STATE);
+    assert(state === DONE, () => `a compute thread failed (state ${state})`);
+    Atomics.store(helper.control, STATE, IDLE);
+  }
+  out.set(buffers.out.subarray(bounds[1]! * columns, rows * columns), bounds[1]! * columns);
+  return out;
+}
+
+function sharedBuffers(
+  aLength: number,
+  bLength: number,
+  outLength: number,
+): { a: Float32Array; b: Float32Array; out: Float32Array } {
+  const fits = (held: Float32Array | undefined, length: number): boolean =>
+    held !== undefined && held.length >= length;
+  const grow = (held: Float32Array | undefined, length: number): Float32Array =>
+    fits(held, length)
+      ? held!
+      : new Float32Array(new SharedArrayBuffer(Math.ceil(length * 1.25) * 4));
+  shared = {
+    a: grow(shared?.a, aLength),
+    b: grow(shared?.b, bLength),
+    out: grow(shared?.out, outLength),
+  };
+  return {
+    a: shared.a.subarray(0, aLength),
+    b: shared.b.subarray(0, bLength),
+    out: shared.out.subarray(0, outLength),
+  };
+}
+
+function ensureHelpers(count: number): void {
+  while (helpers.length < count) helpers.push(startHelper());
+}
+
+function startHelper(): Helper {
+  const requireHere = nodeRequire();
+  const wasmFolder =
+    join(dirname(requireHere.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+  const control = new Int32Array(new SharedArrayBuffer(8));
+  const channel = new MessageChannel();
+  const worker = new Worker(HELPER_SOURCE, {
+    eval: true,
+    workerData: {
+      tfjs: requireHere.resolve('@tensorflow/tfjs'),
+      wasm: requireHere.resolve('@tensorflow/tfjs-backend-wasm'),
+      wasmFolder,
+      control: control.buffer,
+      port: channel.port2,
+    },
+    transferList: [channel.port2],
+  });
+  worker.unref();
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', (error) => {
+      // Products stop waiting for a helper that failed to start.
+      Atomics.store(control, READY, -1);
+      Atomics.notify(control, READY);
+      reject(error);
+    });
+  });
+  // A helper that never starts leaves products on the calling thread; nothing else waits on it.
+  ready.catch(() => undefined);
+  return { worker, port: channel.port1, control, ready };
+}
+
+function nodeRequire(): NodeRequire {
+  // CommonJS bundles have `require`; ES modules (vitest on sources) build one from their URL.
+  return typeof require === 'function' ? require : createRequire(import.meta.url);
+}
+
+/**
+ * The helper thread, plain CommonJS so that it runs the same from sources and from bundles:
+ * it sets up its own tfjs-wasm backend, then waits for blocks of products on its port.
+ */
+const HELPER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const tf = require(workerData.tfjs);
+const wasm = require(workerData.wasm);
+const control = new Int32Array(workerData.control);
+const port = workerData.port;
+function run(job) {
+  const a = new Float32Array(job.a, job.firstRow * job.inner * 4, (job.endRow - job.firstRow) * job.inner);
+  const b = new Float32Array(job.b, 0, job.inner * job.columns);
+  const product = tf.tidy(() =>
+    tf.matMul(tf.tensor2d(a.slice(), [job.endRow - job.firstRow, job.inner]), tf.tensor2d(b.slice(), [job.inner, job.columns])),
+  );
+  new Float32Array(job.out, job.firstRow * job.columns * 4, (job.endRow - job.firstRow) * job.columns).set(product.dataSync());
+  product.dispose();
+}
+port.on('message', (job) => {
+  try {
+    run(job);
+    Atomics.store(control, ${STATE}, ${DONE});
+  } catch (error) {
+    Atomics.store(control, ${STATE}, ${FAILED});
+  }
+  Atomics.notify(control, ${STATE});
+});
+wasm.setWasmPaths(workerData.wasmFolder);
+tf.setBackend('wasm').then(() => tf.ready()).then(() => {
+  Atomics.store(control, ${READY}, 1);
+  Atomics.notify(control, ${READY});
+  parentPort.postMessage('ready');
+});
+`;

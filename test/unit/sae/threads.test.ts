@@ -1,0 +1,60 @@
+import { afterAll, expect, test } from 'vitest';
+import { Random } from '../../../src/shared/random';
+import { initializeBackend } from '../../../src/worker/backend';
+import { matMul, serialMatMul } from '../../../src/worker/sae/dense';
+import {
+  PARALLEL_MINIMUM_WORK,
+  computeThreads,
+  setComputeThreads,
+  startComputeThreads,
+  stopComputeThreads,
+} from '../../../src/worker/sae/threads';
+
+afterAll(async () => {
+  await stopComputeThreads();
+});
+
+function randomMatrix(random: Random, length: number): Float32Array {
+  return Float32Array.from({ length }, () => random.gaussian());
+}
+
+test('a product split over 2 and 3 threads equals the single-thread product bit for bit', async () => {
+  await initializeBackend();
+  const random = new Random(7);
+  // Odd sizes, so the row blocks are uneven; large enough to be split.
+  const rows = 301;
+  const inner = 257;
+  const columns = 263;
+  expect(rows * inner * columns).toBeGreaterThan(PARALLEL_MINIMUM_WORK);
+  const a = randomMatrix(random, rows * inner);
+  const b = randomMatrix(random, inner * columns);
+  const serial = serialMatMul(a, rows, inner, b, columns);
+
+  for (const threads of [2, 3]) {
+    setComputeThreads(threads);
+    await startComputeThreads();
+    expect(computeThreads()).toBe(threads);
+    const parallel = matMul(a, rows, inner, b, columns);
+    expect(parallel.length).toBe(rows * columns);
+    expect(Buffer.from(parallel.buffer).equals(Buffer.from(serial.buffer))).toBe(true);
+  }
+  // Repeated calls reuse the shared buffers and still agree (a smaller product after a larger).
+  const smaller = matMul(a.subarray(0, 200 * inner), 200, inner, b, columns);
+  expect(Array.from(smaller)).toEqual(Array.from(serial.subarray(0, 200 * columns)));
+  setComputeThreads(1);
+});
+
+test('small products and a thread count of 1 stay on the calling thread with equal results', async () => {
+  await initializeBackend();
+  setComputeThreads(1);
+  const random = new Random(3);
+  const a = randomMatrix(random, 6 * 4);
+  const b = randomMatrix(random, 4 * 5);
+  expect(Array.from(matMul(a, 6, 4, b, 5))).toEqual(Array.from(serialMatMul(a, 6, 4, b, 5)));
+  expect(matMul(new Float32Array(0), 0, 4, b, 5).length).toBe(0);
+});
+
+test('the thread count defaults to the available cores and refuses nonsense', () => {
+  expect(() => setComputeThreads(0)).toThrow();
+  expect(() => setComputeThreads(1.5)).toThrow();
+});
