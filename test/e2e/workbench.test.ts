@@ -128,7 +128,7 @@ async function waitForRun(
     const run = await callApi<RunSummary>(served, 'getRun', [runId]);
     if (run.status !== 'running' && run.status !== 'queued') return run;
     if (Date.now() > deadline)
-      throw new Error(`run ${runId} still ${run.status} after ${RUN_TIMEOUT_MS} ms`);
+      throw new Error(`run ${runId} still ${run.status} after ${timeoutMs} ms`);
     await new Promise((wait) => setTimeout(wait, 500));
   }
 }

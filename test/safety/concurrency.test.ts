@@ -3,9 +3,12 @@
  * third lists the runs in a loop. WAL and the busy timeout must let all of them through:
  * every step and checkpoint recorded, and no "database is locked" reaching the user.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createService } from '../../src/main/service/service';
 import type { RunSummary } from '../../src/shared/contract';
-import { json, runCli, startCli } from '../integration/cliHarness';
+import { json, ROOT, runCli, startCli, waitForOutput } from '../integration/cliHarness';
 import { createWorkspace, integrityCheck, query, type Workspace } from './harness';
 
 const STEPS = 120;
@@ -57,8 +60,8 @@ describe('two processes training into one database at the same time', () => {
     await reader;
 
     for (const result of results) {
-      expect(result.stderr).not.toMatch(/locked|SQLITE_BUSY/i);
-      expect(result.code).toBe(0);
+      expect(result.stderr, 'a training process').not.toMatch(/locked|SQLITE_BUSY/i);
+      expect(result.code, result.stderr).toBe(0);
     }
     expect(readerErrors).toEqual([]);
     expect(reads).toBeGreaterThan(0);
@@ -82,5 +85,43 @@ describe('two processes training into one database at the same time', () => {
       expect(checkpoint.step).toBe(STEPS);
     }
     expect(integrityCheck(database)).toBe('ok');
+  });
+});
+
+describe('a write that must wait for another process', () => {
+  it('waits for it instead of failing: re-opening a dataset while another process commits', async () => {
+    const { database, data } = workspace;
+    const service = createService({
+      databasePath: database,
+      workerPath: join(ROOT, 'out', 'main', 'worker.js'),
+      sampleFolder: join(ROOT, 'resources', 'sample'),
+    });
+    try {
+      await service.openDataset(data, {});
+      // Another process takes the write lock, changes a row, holds it 1.5 s, then commits.
+      const holder = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const Database = require('better-sqlite3');
+           const db = new Database(process.argv[1]);
+           db.exec('BEGIN IMMEDIATE');
+           db.prepare('UPDATE datasets SET labels_path = labels_path').run();
+           process.stdout.write('locked\\n');
+           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+           db.exec('COMMIT');
+           db.close();`,
+          database,
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      await waitForOutput(holder.stdout!, (text) => text.includes('locked'));
+      // Recording the same dataset again reads its row, then updates it.
+      await expect(service.openDataset(data, {})).resolves.toMatchObject({ path: data });
+      await exited;
+    } finally {
+      await service.close();
+    }
   });
 });

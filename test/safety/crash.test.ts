@@ -54,7 +54,7 @@ beforeAll(async () => {
 afterAll(() => workspace.remove());
 
 describe('a training worker killed with SIGKILL', () => {
-  it('leaves an intact database, an interrupted run with its checkpoint, and resume reproduces the uninterrupted result', async () => {
+  it('leaves an intact database, an interrupted run with its checkpoint, and resume reaches the uninterrupted run's quality', async () => {
     const { database, data } = workspace;
     const args = ['train', data, ...TRAIN, '--steps', String(STEPS), '--checkpoint-every', '20'];
 

@@ -8,9 +8,9 @@
  * while the next buffer is already being read.
  *
  * Memory bound of TrainingBatches: two buffers of blocksPerBuffer x blockRows x columns
- * float32 (about 2 x 16 MB with the defaults), one Uint32Array of the block order (4 bytes
- * per block), the source's scratch buffers (at most 16 chunks of 256 K elements), plus the
- * batch handed out (batchSize x columns float32).
+ * float32 (about 16 MB each with the defaults), one Uint32Array of the block
+ * order (4 bytes per block), the source's scratch buffers (at most 16 chunks of 256 K
+ * elements), plus the batch handed out (batchSize x columns float32).
  */
 import { basename } from 'node:path';
 
@@ -155,11 +155,12 @@ export class TrainingBatches {
     assert(Number.isSafeInteger(options.batchSize) && options.batchSize > 0, () => 'batch size');
     this.source = source;
     this.excluded = options.excludedRows ?? new Uint32Array(0);
+    const blockRows = Math.max(1, options.blockRows ?? rowsPerBlock(columns, 1 << 20));
     this.options = {
       batchSize: options.batchSize,
       seed: options.seed,
       skipNonfinite: options.skipNonfinite,
-      blockRows: Math.max(1, options.blockRows ?? rowsPerBlock(columns, 1 << 20)),
+      blockRows,
       blocksPerBuffer: Math.max(1, options.blocksPerBuffer ?? 16),
     };
     if (rows - this.excluded.length <= 0) {

@@ -1,6 +1,6 @@
 /**
- * float16 to float32 conversion with WebAssembly SIMD, 8 values per step, about three times
- * the speed of the lookup table on large blocks. The module is assembled here from its
+ * float16 to float32 conversion with WebAssembly SIMD, 8 values per step, about twice the
+ * speed of the lookup table on large blocks. The module is assembled here from its
  * opcodes (no toolchain, no binary blob); where SIMD is unavailable, `halfSimd` is null and
  * callers keep the table.
  *

@@ -77,7 +77,8 @@ export async function startServer(api: BasisApi, options: ServerOptions): Promis
       if (!tokensEqual(offered, token)) return sendText(response, 401, 'wrong token');
       response.writeHead(303, {
         ...SECURITY_HEADERS,
-        Location: url.pathname,
+        // Always the root: the app routes in the hash, and no redirect can leave this origin.
+        Location: '/',
         'Set-Cookie': `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
       });
       response.end();

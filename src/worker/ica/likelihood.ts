@@ -37,12 +37,12 @@ export interface LaplaceModel {
   dictionary: Float64Array;
   features: number;
   dimensions: number;
-  /** Laplacian rate of the prior on each s_m. */
-  theta: number;
+  /** Laplacian rate of the prior on each s_m: one for all, or one per atom (M). */
+  theta: number | Float64Array;
   /** Noise precision. */
   lambda: number;
-  /** Smoothing of the prior's curvature (1 / scaled-code units). */
-  beta: number;
+  /** Smoothing of the prior's curvature (1 / scaled-code units): one, or one per atom. */
+  beta: number | Float64Array;
 }
 
 /**
@@ -55,22 +55,25 @@ export function laplaceLogLikelihoods(
   n: number,
   codes: Float64Array,
 ): Float64Array {
-  const { dictionary, features: m, dimensions: l, theta, lambda, beta } = model;
+  const { dictionary, features: m, dimensions: l, lambda } = model;
+  const perAtom = (value: number | Float64Array): Float64Array =>
+    typeof value === 'number' ? new Float64Array(m).fill(value) : value;
+  const theta = perAtom(model.theta);
+  const beta = perAtom(model.beta);
   const gram = gramOfRows(dictionary, m, l);
 
-  // H0 = lambda G + theta beta I, shared by every row.
-  const base = theta * beta;
+  // H0 = lambda G + diag(theta beta), shared by every row.
+  const base = new Float64Array(m);
+  for (let j = 0; j < m; j++) base[j] = theta[j]! * beta[j]!;
   const h0 = new Float64Array(m * m);
   for (let i = 0; i < m * m; i++) h0[i] = lambda * gram[i]!;
-  for (let i = 0; i < m; i++) h0[i * m + i] = h0[i * m + i]! + base;
+  for (let i = 0; i < m; i++) h0[i * m + i] = h0[i * m + i]! + base[i]!;
   if (!choleskyInPlace(h0, m)) return new Float64Array(n).fill(-Infinity);
   const logDetBase = choleskyLogDeterminant(h0, m);
   const inverse = choleskyInverse(h0, m);
 
-  const constant =
-    (l / 2) * Math.log(lambda / (2 * Math.PI)) +
-    (m / 2) * Math.log(2 * Math.PI) +
-    m * Math.log(theta / 2);
+  let constant = (l / 2) * Math.log(lambda / (2 * Math.PI)) + (m / 2) * Math.log(2 * Math.PI);
+  for (let j = 0; j < m; j++) constant += Math.log(theta[j]! / 2);
   const reconstruction = new Float64Array(l);
   const result = new Float64Array(n);
   const active: number[] = [];
@@ -86,9 +89,9 @@ export function laplaceLogLikelihoods(
       const value = codes[codeOffset + j]!;
       if (value === 0) continue;
       active.push(j);
-      absoluteSum += Math.abs(value);
-      const sech = 1 / Math.cosh(beta * value);
-      delta.push(base * (sech * sech - 1));
+      absoluteSum += theta[j]! * Math.abs(value);
+      const sech = 1 / Math.cosh(beta[j]! * value);
+      delta.push(base[j]! * (sech * sech - 1));
       for (let i = 0; i < l; i++) {
         reconstruction[i] = reconstruction[i]! + value * dictionary[j * l + i]!;
       }
@@ -113,7 +116,7 @@ export function laplaceLogLikelihoods(
       continue;
     }
     const logDetH = logDetBase + update.logAbs;
-    result[row] = constant - theta * absoluteSum - (lambda / 2) * squaredError - logDetH / 2;
+    result[row] = constant - absoluteSum - (lambda / 2) * squaredError - logDetH / 2;
   }
   return result;
 }
@@ -163,17 +166,34 @@ export interface DictionaryCodingCost {
  */
 export const DEFAULT_SMOOTHING = 1;
 
+/** Largest rate (codes that are all but zero). */
+const MAX_THETA = 1e6;
+
 /**
  * Coding cost of any dictionary under ICA's generative model, in bits per dimension on
  * the given rows. Atoms (features x dimensions, raw units) are taken to scaled units and to
  * unit norm (the prior fixes the scale, so only directions matter); codes are MAP at
  * `alpha`; theta and lambda are their maximum-likelihood values given the codes
- * (theta = 1 / mean|s|, lambda = L / mean ||x - A s||^2 per row), capped to stay finite.
+ * (theta = 1 / mean|s| over all M x n coefficients, lambda = L / mean ||x - A s||^2 per row),
+ * capped to stay finite. One shared rate, not one per atom: per-atom rates fitted on the
+ * scored rows would need many rows per atom and flatter the score on small batches.
+ * Call it with as many rows at once as affordable (>= 1024): the fit and the M x M
+ * factorisation are per call.
  * Zero atoms are dropped.
  */
 export function dictionaryCodingCost(options: DictionaryCodingCostOptions): DictionaryCodingCost {
   const { features, dimensions: l, rowCount: n, scaling, alpha } = options;
   const smoothing = options.smoothing ?? DEFAULT_SMOOTHING;
+  if (n === 0) {
+    return {
+      bitsPerDimension: NaN,
+      theta: NaN,
+      lambda: NaN,
+      beta: NaN,
+      meanActive: NaN,
+      kktResidual: 0,
+    };
+  }
 
   // Unit-norm atoms in scaled units (the global scale does not change directions).
   const kept: number[] = [];
@@ -200,12 +220,13 @@ export function dictionaryCodingCost(options: DictionaryCodingCostOptions): Dict
     polish: true,
   });
 
-  // Maximum-likelihood theta and lambda given the codes.
+  // Maximum-likelihood theta (one rate for all atoms) and lambda given the codes.
   let absoluteSum = 0;
   let activeCount = 0;
   for (const value of codes) {
+    if (value === 0) continue;
     absoluteSum += Math.abs(value);
-    if (value !== 0) activeCount++;
+    activeCount++;
   }
   const reconstruction = new Float64Array(l);
   let squaredError = 0;
@@ -217,8 +238,8 @@ export function dictionaryCodingCost(options: DictionaryCodingCostOptions): Dict
     }
     for (let i = 0; i < l; i++) squaredError += (rows[row * l + i]! - reconstruction[i]!) ** 2;
   }
-  const theta = Math.min(1e6, (n * m) / Math.max(absoluteSum, 1e-12));
   const lambda = Math.min(1e8, (n * l) / Math.max(squaredError, 1e-12));
+  const theta = Math.min(MAX_THETA, (n * m) / Math.max(absoluteSum, 1e-300));
   const beta = smoothing * theta;
 
   const logLikelihoods = laplaceLogLikelihoods(

@@ -34,15 +34,21 @@ export const PARAMETER_NAMES = [
 ] as const;
 export type ParameterName = (typeof PARAMETER_NAMES)[number];
 
-export function zeroParameters(dimensions: number, features: number): SaeParameters {
+/**
+ * Zero parameters. `shared`: on SharedArrayBuffers, so that compute threads can write them
+ * (gradient buffers); they behave as ordinary Float32Arrays otherwise.
+ */
+export function zeroParameters(dimensions: number, features: number, shared = false): SaeParameters {
+  const floats = (length: number): Float32Array =>
+    shared ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
   return {
     dimensions,
     features,
-    encoderT: new Float32Array(features * dimensions),
-    encoderBias: new Float32Array(features),
-    decoder: new Float32Array(features * dimensions),
-    decoderBias: new Float32Array(dimensions),
-    threshold: new Float32Array(features),
+    encoderT: floats(features * dimensions),
+    encoderBias: floats(features),
+    decoder: floats(features * dimensions),
+    decoderBias: floats(dimensions),
+    threshold: floats(features),
   };
 }
 

@@ -17,6 +17,7 @@ import type { Codes } from './codes';
 import { compress, jumpRelu, reluInPlace, topKOfBatch, topKPerRow } from './codes';
 import { matMul, rowDot, rowNorm, transpose } from './dense';
 import type { Architecture, SaeParameters } from './parameters';
+import { runSplit, sharedScratch } from './threads';
 import { PARAMETER_NAMES, zeroParameters } from './parameters';
 
 /** Below this fraction of active codes the sparse kernels beat the dense products. */
@@ -164,33 +165,43 @@ export function lossAndGradients(
     for (let j = 0; j < features; j++) atomNorms[j] = rowNorm(decoder, j, dimensions);
   }
 
-  // Gradient of the loss with respect to the pre-activations, at active entries.
-  // dense route: gradCodes = g W_dec^T (B x F); sparse route: dot products per active entry.
-  const preGradient = new Float32Array(codes.value.length);
-  let gradCodes: Float32Array | null = null;
-  if (!sparse) {
-    gradCodes = matMul(g, rows, dimensions, transpose(decoder, features, dimensions), features);
-  }
+  // Gradient of the loss with respect to the pre-activations at the active entries, G, and
+  // from it and g the decoder gradient f^T g and the encoder gradient G^T centred.
+  // Dense route: gradCodes = g W_dec^T (B x F) and two products. Sparse route: one pass per
+  // feature (sparseBackward), with the ReLU penalty's constant per feature added to G.
+  // Shared memory, so that compute threads can fill it (it is used within this pass only).
+  const preGradient = sparse
+    ? sharedScratch('sae.preGradient', codes.value.length)
+    : new Float32Array(codes.value.length);
+  let penaltyGradient: Float64Array | null = null;
   let l1Sum = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let p = codes.rowStart[r]!; p < codes.rowStart[r + 1]!; p++) {
-      const j = codes.index[p]!;
-      let gradient =
-        gradCodes === null ? rowDot(g, r, decoder, j, dimensions) : gradCodes[r * features + j]!;
-      if (settings.architecture === 'relu') {
-        l1Sum += codes.value[p]! * atomNorms[j]!;
-        gradient += (settings.l1 * atomNorms[j]!) / rows;
-      }
-      preGradient[p] = gradient;
-    }
-  }
   if (settings.architecture === 'relu') {
+    penaltyGradient = new Float64Array(features);
+    for (let j = 0; j < features; j++) penaltyGradient[j] = (settings.l1 * atomNorms[j]!) / rows;
+    for (let p = 0; p < codes.value.length; p++) {
+      l1Sum += codes.value[p]! * atomNorms[codes.index[p]!]!;
+    }
     losses.l1 = l1Sum / rows;
     total += (settings.l1 * l1Sum) / rows;
   }
-
-  // Decoder gradient from the reconstruction: f^T g.
-  addCodesTransposeTimes(codes, g, dimensions, sparse, gradients.decoder);
+  const preGradientSums = new Float32Array(features);
+  const entries: Codes = { ...codes, value: preGradient };
+  let gradCodes: Float32Array | null = null;
+  if (sparse) {
+    sparseBackward(codes, g, decoder, penaltyGradient, centred, dimensions, preGradient, gradients);
+    addBiasGradients(entries, gradients, preGradientSums);
+  } else {
+    gradCodes = matMul(g, rows, dimensions, transpose(decoder, features, dimensions), features);
+    for (let r = 0; r < rows; r++) {
+      for (let p = codes.rowStart[r]!; p < codes.rowStart[r + 1]!; p++) {
+        const j = codes.index[p]!;
+        const gradient = gradCodes[r * features + j]!;
+        preGradient[p] = penaltyGradient === null ? gradient : gradient + penaltyGradient[j]!;
+      }
+    }
+    addCodesTransposeTimes(codes, g, dimensions, sparse, gradients.decoder);
+    accumulateEncoder(entries, centred, dimensions, sparse, gradients, preGradientSums);
+  }
   if (settings.architecture === 'relu' && settings.l1 > 0) {
     // d/dW_dec[i] of l1 (1/B) sum_b f_bi ||W_dec[i]|| = l1 (1/B) (sum_b f_bi) W_dec[i] / ||W_dec[i]||.
     const codeSums = columnSums(codes);
@@ -203,11 +214,6 @@ export function lossAndGradients(
       }
     }
   }
-
-  // Encoder gradients from the active entries.
-  const preGradientSums = new Float32Array(features);
-  const entries: Codes = { ...codes, value: preGradient };
-  accumulateEncoder(entries, centred, dimensions, sparse, gradients, preGradientSums);
 
   // Auxiliary loss of dead features (TopK, BatchTopK).
   if (
@@ -371,13 +377,7 @@ function accumulateEncoder(
   preGradientSums: Float32Array,
 ): void {
   const { rows, features } = entries;
-  for (let r = 0; r < rows; r++) {
-    for (let p = entries.rowStart[r]!; p < entries.rowStart[r + 1]!; p++) {
-      const j = entries.index[p]!;
-      gradients.encoderBias[j] = gradients.encoderBias[j]! + entries.value[p]!;
-      preGradientSums[j] = preGradientSums[j]! + entries.value[p]!;
-    }
-  }
+  addBiasGradients(entries, gradients, preGradientSums);
   if (sparse) {
     scatterOuter(entries, centred, dimensions, gradients.encoderT);
     return;
@@ -398,6 +398,139 @@ function accumulateEncoder(
   );
   for (let i = 0; i < product.length; i++) {
     gradients.encoderT[i] = gradients.encoderT[i]! + product[i]!;
+  }
+}
+
+/** b_enc gradient (and the sums that carry it on to b_dec) from gradients at `entries`. */
+function addBiasGradients(
+  entries: Codes,
+  gradients: SaeParameters,
+  preGradientSums: Float32Array,
+): void {
+  for (let r = 0; r < entries.rows; r++) {
+    for (let p = entries.rowStart[r]!; p < entries.rowStart[r + 1]!; p++) {
+      const j = entries.index[p]!;
+      gradients.encoderBias[j] = gradients.encoderBias[j]! + entries.value[p]!;
+      preGradientSums[j] = preGradientSums[j]! + entries.value[p]!;
+    }
+  }
+}
+
+/**
+ * The sparse backward pass over the active entries of `codes`: for entry (r, j),
+ * G_rj = g_r . W_dec[j] (+ penalty[j]) into `preGradient` (aligned with codes.value), then
+ * gradients.decoder[j] += f_rj g_r and gradients.encoderT[j] += G_rj centred_r. Entries are
+ * visited feature by feature in increasing row order, so W_dec[j] and both target rows stay in
+ * cache, and every sum adds the same terms in the same order as a row-by-row scatter. Ranges
+ * of features go to the compute threads when the gradients live in shared memory; each
+ * feature is computed the same way on any thread, so results do not depend on the split.
+ */
+export function sparseBackward(
+  codes: Codes,
+  g: Float32Array,
+  decoder: Float32Array,
+  penalty: Float64Array | null,
+  centred: Float32Array,
+  columns: number,
+  preGradient: Float32Array,
+  gradients: SaeParameters,
+): void {
+  const { rows, features, rowStart, index } = codes;
+  const entries = index.length;
+  // Counting sort of the entries by feature; rows stay increasing within a feature.
+  const featureStart = new Int32Array(features + 1);
+  for (let p = 0; p < entries; p++) featureStart[index[p]! + 1]++;
+  for (let j = 0; j < features; j++) featureStart[j + 1] = featureStart[j + 1]! + featureStart[j]!;
+  const fill = featureStart.slice(0, features);
+  const entryRow = new Int32Array(entries);
+  const entryPosition = new Int32Array(entries);
+  for (let r = 0; r < rows; r++) {
+    for (let p = rowStart[r]!; p < rowStart[r + 1]!; p++) {
+      const slot = fill[index[p]!]!++;
+      entryRow[slot] = r;
+      entryPosition[slot] = p;
+    }
+  }
+
+  const splittable =
+    preGradient.buffer instanceof SharedArrayBuffer &&
+    gradients.decoder.buffer instanceof SharedArrayBuffer &&
+    gradients.encoderT.buffer instanceof SharedArrayBuffer;
+  // Parts hold about equal numbers of entries.
+  const boundary = (part: number, parts: number): number => {
+    if (part >= parts) return features;
+    const wanted = (part * entries) / parts;
+    let j = 0;
+    while (j < features && featureStart[j]! < wanted) j++;
+    return j;
+  };
+  runSplit(
+    sparseBackwardFeatures,
+    splittable ? 3 * entries * columns : 0,
+    (part, parts) => [
+      boundary(part, parts),
+      boundary(part + 1, parts),
+      featureStart,
+      entryRow,
+      entryPosition,
+      codes.value,
+      g,
+      decoder,
+      penalty,
+      centred,
+      columns,
+      preGradient,
+      gradients.decoder,
+      gradients.encoderT,
+    ],
+  );
+}
+
+/**
+ * sparseBackward for features firstFeature .. endFeature - 1, given the entries sorted by
+ * feature. Self-contained: compute threads receive it as source text.
+ */
+function sparseBackwardFeatures(
+  firstFeature: number,
+  endFeature: number,
+  featureStart: Int32Array,
+  entryRow: Int32Array,
+  entryPosition: Int32Array,
+  value: Float32Array,
+  g: Float32Array,
+  decoder: Float32Array,
+  penalty: Float64Array | null,
+  centred: Float32Array,
+  columns: number,
+  preGradient: Float32Array,
+  decoderGradient: Float32Array,
+  encoderGradient: Float32Array,
+): void {
+  for (let j = firstFeature; j < endFeature; j++) {
+    const start = featureStart[j]!;
+    const end = featureStart[j + 1]!;
+    if (start === end) continue;
+    const atom = decoder.subarray(j * columns, (j + 1) * columns);
+    const decoderRow = decoderGradient.subarray(j * columns, (j + 1) * columns);
+    const encoderRow = encoderGradient.subarray(j * columns, (j + 1) * columns);
+    const extra = penalty === null ? 0 : penalty[j]!;
+    for (let q = start; q < end; q++) {
+      const r = entryRow[q]!;
+      const p = entryPosition[q]!;
+      // Row views keep the inner loops free of index arithmetic (about 1.9x faster in V8).
+      const gRow = g.subarray(r * columns, (r + 1) * columns);
+      const centredRow = centred.subarray(r * columns, (r + 1) * columns);
+      let dot = 0;
+      for (let c = 0; c < columns; c++) dot += gRow[c]! * atom[c]!;
+      preGradient[p] = penalty === null ? dot : dot + extra;
+      const codeValue = value[p]!;
+      // Read back, so the encoder gradient uses the float32 value, as the dense route does.
+      const preValue = preGradient[p]!;
+      for (let c = 0; c < columns; c++) {
+        decoderRow[c] = decoderRow[c]! + codeValue * gRow[c]!;
+        encoderRow[c] = encoderRow[c]! + preValue * centredRow[c]!;
+      }
+    }
   }
 }
 

@@ -44,6 +44,14 @@ interface Helper {
 let requestedThreads: number | undefined;
 let helpers: Helper[] = [];
 let shared: { a: Float32Array; b: Float32Array; out: Float32Array } | undefined;
+let splitProducts = 0;
+const scratch = new Map<string, Float32Array>();
+const integerScratch = new Map<string, Int32Array>();
+
+/** How many products have been split over threads in this process (for tests and benches). */
+export function splitProductCount(): number {
+  return splitProducts;
+}
 
 /** Sets the number of threads dense products may use (1: the calling thread only). */
 export function setComputeThreads(threads: number): void {
@@ -70,6 +78,8 @@ export async function stopComputeThreads(): Promise<void> {
   const ending = helpers;
   helpers = [];
   shared = undefined;
+  scratch.clear();
+  integerScratch.clear();
   await Promise.all(ending.map((helper) => helper.worker.terminate()));
 }
 
@@ -90,12 +100,7 @@ export function parallelMatMul(
   if (threads < 2 || rows < 2 * threads || rows * inner * columns < PARALLEL_MINIMUM_WORK) {
     return null;
   }
-  ensureHelpers(threads - 1);
-  // A starting helper is waited for once; one that failed to start is left out.
-  const ready = helpers.slice(0, threads - 1).filter((helper) => {
-    Atomics.wait(helper.control, READY, 0, START_TIMEOUT_MS);
-    return Atomics.load(helper.control, READY) === 1;
-  });
+  const ready = readyHelpers(threads);
   if (ready.length === 0) return null;
 
   // Blocks of rows: the calling thread takes the first, each helper one of the rest.
@@ -107,6 +112,7 @@ export function parallelMatMul(
   ready.forEach((helper, i) => {
     Atomics.store(helper.control, STATE, BUSY);
     helper.port.postMessage({
+      kind: 'product',
       a: buffers.a.buffer,
       b: buffers.b.buffer,
       out: buffers.out.buffer,
@@ -119,14 +125,90 @@ export function parallelMatMul(
 
   const out = new Float32Array(rows * columns);
   out.set(local(a.subarray(0, bounds[1]! * inner), bounds[1]!));
-  for (const helper of ready) {
+  awaitHelpers(ready);
+  out.set(buffers.out.subarray(bounds[1]! * columns, rows * columns), bounds[1]! * columns);
+  splitProducts++;
+  return out;
+}
+
+/**
+ * Runs `kernel` once per part, part 0 on the calling thread and the others on helper threads,
+ * and returns when all are done; `argumentsOf(part, parts)` gives each part's arguments. The
+ * kernel must be self-contained (it is sent as source text: no imports, no outer variables)
+ * and its typed-array arguments must be shared (`sharedScratch`) for helpers to see them and
+ * for their writes to come back. Returns the number of parts (1 when nothing was split).
+ */
+export function runSplit(
+  kernel: (...args: never[]) => void,
+  work: number,
+  argumentsOf: (part: number, parts: number) => unknown[],
+): number {
+  const threads = computeThreads();
+  const ready = threads < 2 || work < PARALLEL_MINIMUM_WORK ? [] : readyHelpers(threads);
+  const parts = ready.length + 1;
+  const run = kernel as unknown as (...args: unknown[]) => void;
+  if (parts === 1) {
+    run(...argumentsOf(0, 1));
+    return 1;
+  }
+  const source = kernel.toString();
+  ready.forEach((helper, i) => {
+    Atomics.store(helper.control, STATE, BUSY);
+    helper.port.postMessage({
+      kind: 'kernel',
+      source,
+      args: argumentsOf(i + 1, parts),
+    });
+  });
+  run(...argumentsOf(0, parts));
+  awaitHelpers(ready);
+  return parts;
+}
+
+/** A typed array of `length` floats on shared memory, kept for reuse under `key`. */
+export function sharedScratch(key: string, length: number): Float32Array {
+  let held = scratch.get(key);
+  if (held === undefined || held.length < length) {
+    held = new Float32Array(new SharedArrayBuffer(Math.ceil(length * 1.25) * 4));
+    scratch.set(key, held);
+  }
+  return held.subarray(0, length);
+}
+
+/** Like sharedScratch, for 32-bit integers. */
+export function sharedIntegers(key: string, length: number): Int32Array {
+  let held = integerScratch.get(key);
+  if (held === undefined || held.length < length) {
+    held = new Int32Array(new SharedArrayBuffer(Math.ceil(length * 1.25) * 4));
+    integerScratch.set(key, held);
+  }
+  return held.subarray(0, length);
+}
+
+/** Copies `values` into shared scratch memory under `key` (no copy when already shared). */
+export function toShared(key: string, values: Float32Array): Float32Array {
+  if (values.buffer instanceof SharedArrayBuffer) return values;
+  const copy = sharedScratch(key, values.length);
+  copy.set(values);
+  return copy;
+}
+
+/** The helpers a split may use now: started ones are waited for once; failed ones are left out. */
+function readyHelpers(threads: number): Helper[] {
+  ensureHelpers(threads - 1);
+  return helpers.slice(0, threads - 1).filter((helper) => {
+    Atomics.wait(helper.control, READY, 0, START_TIMEOUT_MS);
+    return Atomics.load(helper.control, READY) === 1;
+  });
+}
+
+function awaitHelpers(busy: Helper[]): void {
+  for (const helper of busy) {
     Atomics.wait(helper.control, STATE, BUSY);
     const state = Atomics.load(helper.control, STATE);
     assert(state === DONE, () => `a compute thread failed (state ${state})`);
     Atomics.store(helper.control, STATE, IDLE);
   }
-  out.set(buffers.out.subarray(bounds[1]! * columns, rows * columns), bounds[1]! * columns);
-  return out;
 }
 
 function sharedBuffers(
@@ -203,7 +285,17 @@ const tf = require(workerData.tfjs);
 const wasm = require(workerData.wasm);
 const control = new Int32Array(workerData.control);
 const port = workerData.port;
+const kernels = new Map();
+function runKernel(job) {
+  let kernel = kernels.get(job.source);
+  if (kernel === undefined) {
+    kernel = (0, eval)('(' + job.source + ')');
+    kernels.set(job.source, kernel);
+  }
+  kernel(...job.args);
+}
 function run(job) {
+  if (job.kind === 'kernel') return runKernel(job);
   const a = new Float32Array(job.a, job.firstRow * job.inner * 4, (job.endRow - job.firstRow) * job.inner);
   const b = new Float32Array(job.b, 0, job.inner * job.columns);
   const product = tf.tidy(() =>

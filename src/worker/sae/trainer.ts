@@ -76,7 +76,8 @@ export class SaeTrainer implements Trainer {
     // Forward and backward on scaled inputs.
     const scaled = new Float32Array(rows * dimensions);
     for (let i = 0; i < scaled.length; i++) scaled[i] = batch[i]! * inputScale;
-    this.gradientBuffer ??= zeroParameters(dimensions, features);
+    // Shared memory lets the compute threads (threads.ts) write gradients directly.
+    this.gradientBuffer ??= zeroParameters(dimensions, features, true);
     const pass = lossAndGradients(
       parameters,
       scaled,

@@ -219,6 +219,9 @@ describe('approximate log-likelihood', () => {
     const truth = dictionaryCodingCost({ ...options, atoms: Float32Array.from(dictionary) });
     const other = dictionaryCodingCost({ ...options, atoms: wrong });
     expect(truth.kktResidual).toBeLessThanOrEqual(1e-6);
+    expect(
+      dictionaryCodingCost({ ...options, rowCount: 0, atoms: wrong }).bitsPerDimension,
+    ).toBeNaN();
     expect(truth.bitsPerDimension).toBeLessThan(other.bitsPerDimension);
   });
 

@@ -7,6 +7,7 @@ import {
   computeThreads,
   setComputeThreads,
   startComputeThreads,
+  splitProductCount,
   stopComputeThreads,
 } from '../../../src/worker/sae/threads';
 
@@ -34,7 +35,9 @@ test('a product split over 2 and 3 threads equals the single-thread product bit 
     setComputeThreads(threads);
     await startComputeThreads();
     expect(computeThreads()).toBe(threads);
+    const splitBefore = splitProductCount();
     const parallel = matMul(a, rows, inner, b, columns);
+    expect(splitProductCount()).toBe(splitBefore + 1);
     expect(parallel.length).toBe(rows * columns);
     expect(Buffer.from(parallel.buffer).equals(Buffer.from(serial.buffer))).toBe(true);
   }
@@ -50,11 +53,13 @@ test('small products and a thread count of 1 stay on the calling thread with equ
   const random = new Random(3);
   const a = randomMatrix(random, 6 * 4);
   const b = randomMatrix(random, 4 * 5);
+  const splitBefore = splitProductCount();
   expect(Array.from(matMul(a, 6, 4, b, 5))).toEqual(Array.from(serialMatMul(a, 6, 4, b, 5)));
+  expect(splitProductCount()).toBe(splitBefore);
   expect(matMul(new Float32Array(0), 0, 4, b, 5).length).toBe(0);
 });
 
-test('the thread count defaults to the available cores and refuses nonsense', () => {
+test('a thread count that is not a positive integer is refused', () => {
   expect(() => setComputeThreads(0)).toThrow();
   expect(() => setComputeThreads(1.5)).toThrow();
 });

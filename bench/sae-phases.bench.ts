@@ -1,0 +1,54 @@
+/**
+ * CPU time of each phase of a sae-topk pass at the sae-step shape (one thread), for profiling:
+ *   BASIS_THREADS=1 npx vitest run --config bench/sae-vitest.config.ts sae-phases
+ */
+import { test } from 'vitest';
+import { Random } from '../src/shared/random';
+import { initializeBackend } from '../src/worker/backend';
+import { compress, topKPerRow } from '../src/worker/sae/codes';
+import { transpose } from '../src/worker/sae/dense';
+import { normalizeRows } from '../src/worker/sae/trainer';
+import { zeroParameters } from '../src/worker/sae/parameters';
+import { decodeCodes, lossAndGradients, preActivations, sparseBackward } from '../src/worker/sae/passes';
+
+const D = 512;
+const F = 4096;
+const B = 1024;
+
+test('phases of a sae-topk pass', async () => {
+  await initializeBackend();
+  const random = new Random(0);
+  const parameters = zeroParameters(D, F);
+  for (let i = 0; i < parameters.decoder.length; i++) parameters.decoder[i] = random.gaussian();
+  normalizeRows(parameters.decoder, F, D);
+  parameters.encoderT.set(parameters.decoder);
+  const batch = Float32Array.from({ length: B * D }, () => random.gaussian());
+  const totals = new Map<string, number>();
+  const time = <T>(name: string, work: () => T): T => {
+    const cpu = process.cpuUsage();
+    const result = work();
+    const used = process.cpuUsage(cpu);
+    totals.set(name, (totals.get(name) ?? 0) + (used.user + used.system) / 1000);
+    return result;
+  };
+  const repeats = 4;
+  for (let repeat = 0; repeat <= repeats; repeat++) {
+    if (repeat === 1) totals.clear();
+    const encoder = time('transpose', () => transpose(parameters.encoderT, F, D));
+    const { centred, pre } = time('preActivations', () => preActivations(parameters, encoder, batch, B));
+    const dense = time('topK', () => topKPerRow(pre, B, F, 32));
+    const codes = time('compress', () => compress(dense, B, F));
+    const reconstruction = time('decode', () => decodeCodes(parameters, codes));
+    const g = new Float32Array(B * D);
+    for (let i = 0; i < g.length; i++) g[i] = (2 * (reconstruction[i]! - batch[i]!)) / B;
+    const gradients = zeroParameters(D, F);
+    const preGradient = new Float32Array(codes.value.length);
+    time('sparseBackward', () =>
+      sparseBackward(codes, g, parameters.decoder, null, centred, D, preGradient, gradients),
+    );
+    time('whole lossAndGradients', () =>
+      lossAndGradients(parameters, batch, B, { architecture: 'topk', k: 32, l1: 0, sparsity: 0, bandwidth: 0, auxK: 0, auxCoefficient: 0, dead: null }),
+    );
+  }
+  for (const [name, total] of totals) console.log(`${name}: ${(total / repeats).toFixed(1)} ms CPU`);
+});
