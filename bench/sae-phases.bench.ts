@@ -41,8 +41,8 @@ test('phases of a sae-topk pass', async () => {
     const reconstruction = time('decode', () => decodeCodes(parameters, codes));
     const g = new Float32Array(B * D);
     for (let i = 0; i < g.length; i++) g[i] = (2 * (reconstruction[i]! - batch[i]!)) / B;
-    const gradients = zeroParameters(D, F);
-    const preGradient = new Float32Array(codes.value.length);
+    const gradients = zeroParameters(D, F, true);
+    const preGradient = new Float32Array(new SharedArrayBuffer(codes.value.length * 4));
     time('sparseBackward', () =>
       sparseBackward(codes, g, parameters.decoder, null, centred, D, preGradient, gradients),
     );

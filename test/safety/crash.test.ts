@@ -54,7 +54,7 @@ beforeAll(async () => {
 afterAll(() => workspace.remove());
 
 describe('a training worker killed with SIGKILL', () => {
-  it('leaves an intact database, an interrupted run with its checkpoint, and resume reaches the uninterrupted run's quality', async () => {
+  it('leaves an intact database, an interrupted run with its checkpoint, and resume reaches the quality of an uninterrupted run', async () => {
     const { database, data } = workspace;
     const args = ['train', data, ...TRAIN, '--steps', String(STEPS), '--checkpoint-every', '20'];
 
@@ -84,7 +84,9 @@ describe('a training worker killed with SIGKILL', () => {
     expect(kept!.step).toBeGreaterThanOrEqual(40);
     expect(kept!.step).toBeLessThan(STEPS);
 
-    const resumed = json<RunSummary>(await runCli(['resume', String(victimId), '--json'], database));
+    const resumed = json<RunSummary>(
+      await runCli(['resume', String(victimId), '--json'], database),
+    );
     expect(resumed.status).toBe('completed');
     expect(resumed.step).toBe(STEPS);
 
@@ -145,7 +147,9 @@ describe('the CLI killed with SIGKILL while its run writes a checkpoint every st
 
     // And it resumes from there (then is cancelled: 100000 steps would take too long).
     const { child: resumer, done: resumeDone } = startCli(['resume', String(runId)], database);
-    const resumedText = await waitForOutput(resumer.stderr!, (text) => /resuming at step \d+/.test(text));
+    const resumedText = await waitForOutput(resumer.stderr!, (text) =>
+      /resuming at step \d+/.test(text),
+    );
     resumer.kill('SIGINT');
     for (const worker of childPids(resumer.pid!)) process.kill(worker, 'SIGINT');
     await resumeDone;

@@ -14,6 +14,7 @@ import {
   rmSync,
   writeFileSync,
   existsSync,
+  readFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,12 +105,7 @@ function folderWithConfig(name: string, content: string | Buffer | null): string
 
 describe('an imported SAE configuration', () => {
   const good = (): Record<string, unknown> =>
-    JSON.parse(
-      (require('node:fs') as typeof import('node:fs')).readFileSync(
-        join(saeFolder, 'cfg.json'),
-        'utf8',
-      ),
-    ) as Record<string, unknown>;
+    JSON.parse(readFileSync(join(saeFolder, 'cfg.json'), 'utf8')) as Record<string, unknown>;
 
   it('with wrong types or absurd sizes is refused as input, or imported with the sizes of its weights', async () => {
     const variants: Record<string, Record<string, unknown>> = {
