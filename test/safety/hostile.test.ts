@@ -116,6 +116,8 @@ describe('an imported SAE configuration', () => {
       'k-negative': { architecture: 'topk', k: -4, activation_fn_kwargs: { k: -4 } },
       'architecture-number': { architecture: 42 },
       'architecture-object': { architecture: { toString: 'x' } },
+      'k-object': { architecture: 'topk', k: { toString: 1 }, activation_fn_kwargs: {} },
+      'activation-object': { activation_fn: { valueOf: 'x', toString: 'y' } },
       'kwargs-null': { activation_fn_kwargs: null },
       'kwargs-text': { activation_fn_kwargs: 'k=4' },
       'normalize-object': { normalize_activations: { scale: 'x' } },

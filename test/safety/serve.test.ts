@@ -135,14 +135,15 @@ describe('basis serve, from outside', () => {
       ['OPTIONS', '/api/listRuns'],
     ];
     for (const [method, path] of unauthenticated) {
-      for (const headers of [
+      const attempts: Record<string, string>[] = [
         {},
         { Authorization: 'Bearer wrong' },
         { Authorization: `Bearer ${token}x` },
         { Authorization: `Basic ${token}` },
         { Cookie: `basis-token-${port + 1}=${token}` },
         { Cookie: `basis-token-${port}=${token.slice(0, -1)}` },
-      ]) {
+      ];
+      for (const headers of attempts) {
         const reply = await send(path, {
           method,
           headers: { ...headers, 'Content-Type': 'application/json' },

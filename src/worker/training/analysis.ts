@@ -26,6 +26,14 @@ const CODING_COST_ROWS = 512;
 /** Rows scored at once; the coding cost stops after the chunk that passes the time budget. */
 const CODING_COST_CHUNK_ROWS = 64;
 const CODING_COST_BUDGET_MS = 20_000;
+/**
+ * Floating-point operations the coding cost may spend. Each row costs about M^3 / 3 for the
+ * Cholesky factor of its M x M Hessian (M = features), so large dictionaries score fewer rows;
+ * at conservative JavaScript speed (~0.5 GFLOP/s) this is about the time budget.
+ */
+const CODING_COST_BUDGET_FLOPS = 1e10;
+/** Fewer affordable rows than this give no usable estimate: bits per dimension is skipped. */
+const CODING_COST_MINIMUM_ROWS = 16;
 /** Reconstruction samples kept with the run. */
 const RECONSTRUCTION_SAMPLES = 8;
 
@@ -91,8 +99,16 @@ export async function analyzeModel(
 
   // Coding cost and, for ICA, the KKT residual of exact inference.
   const costStartedMs = performance.now();
+  const affordableRows = Math.min(costRowCount, codingCostRows(model.features));
+  if (costRows !== null && affordableRows < CODING_COST_MINIMUM_ROWS) {
+    options.log?.(
+      `coding cost skipped: ${model.features} features make the likelihood too costly per row`,
+    );
+  }
   const cost =
-    costRows === null ? null : codingCost(model, costRows, costRowCount, columns, options.data);
+    costRows === null || affordableRows < CODING_COST_MINIMUM_ROWS
+      ? null
+      : codingCost(model, costRows, affordableRows, columns, options.data);
   const bitsPerDimension = cost?.bitsPerDimension ?? null;
   const kktResidual = cost?.kktResidual ?? null;
   options.log?.(`coding cost of ${cost?.rows ?? 0} rows in ${elapsedSeconds(costStartedMs)} s`);
@@ -124,6 +140,12 @@ export async function analyzeModel(
     features: records,
     reconstructions: samples,
   };
+}
+
+/** Rows whose coding cost fits CODING_COST_BUDGET_FLOPS for a dictionary of `features` atoms. */
+export function codingCostRows(features: number): number {
+  const flopsPerRow = features ** 3 / 3 + 1;
+  return Math.min(CODING_COST_ROWS, Math.floor(CODING_COST_BUDGET_FLOPS / flopsPerRow));
 }
 
 /**
