@@ -29,6 +29,8 @@ import { WorkerProcess, type WorkerExit } from './workerProcess';
 const log = createLogger('jobs');
 /** How often a supervised run proves its owner alive and looks for a cancel request. */
 const HEARTBEAT_MS = 1000;
+/** How long shutdown waits for workers to stop after a cancel before killing them. */
+const SHUTDOWN_GRACE_MS = 15_000;
 
 export interface JobEvents {
   progress: (progress: RunProgress) => void;
@@ -128,10 +130,27 @@ export class JobManager {
   }
 
   /** Cancels every supervised run and waits for them to settle. */
-  async shutdown(): Promise<void> {
+  /**
+   * Cancels every run and waits for the workers to save and stop. A worker stuck inside a
+   * long synchronous computation cannot read the cancel message: after `graceMs` it is
+   * killed, and its run is left interrupted with its last checkpoint, ready to resume.
+   */
+  async shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
     const runs = this.activeRuns();
     for (const runId of runs) this.cancel(runId);
-    await Promise.all(runs.map((runId) => this.waitFor(runId)));
+    const stopped = Promise.all(runs.map((runId) => this.waitFor(runId)));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), graceMs);
+    });
+    const outcome = await Promise.race([stopped, graceOver]);
+    clearTimeout(timer);
+    if (outcome !== 'late') return;
+    for (const runId of this.activeRuns()) {
+      log.warn(`run ${runId}: the worker did not stop within ${graceMs} ms; killing it`);
+      this.jobs.get(runId)?.worker.kill('SIGKILL');
+    }
+    await stopped;
   }
 
   /** Runs a task that is not training in a worker and returns its one result message. */
