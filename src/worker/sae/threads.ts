@@ -124,8 +124,11 @@ export function parallelMatMul(
   });
 
   const out = new Float32Array(rows * columns);
+  const t0 = performance.now();
   out.set(local(a.subarray(0, bounds[1]! * inner), bounds[1]!));
+  const t1 = performance.now();
   awaitHelpers(ready);
+  if (process.env.DEBUG_SPLIT) console.log(`local ${(t1 - t0).toFixed(1)} waited ${(performance.now() - t1).toFixed(1)}`);
   out.set(buffers.out.subarray(bounds[1]! * columns, rows * columns), bounds[1]! * columns);
   splitProducts++;
   return out;
