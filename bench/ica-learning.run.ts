@@ -69,6 +69,7 @@ it('reaches MMCS 0.95 on the medium planted benchmark', () => {
     trainer.step(batch, 256, steps);
     if ((steps + 1) % 25 === 0) {
       score = recoveryScores(planted.truth, m, trainer.model().atoms(), m, l).mmcs;
+      process.stderr.write(`update ${steps + 1}: MMCS ${score.toFixed(4)}\n`);
       if (score >= TARGET) {
         basisSeconds = (performance.now() - start) / 1000;
         steps++;

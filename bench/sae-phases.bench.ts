@@ -9,7 +9,12 @@ import { compress, topKPerRow } from '../src/worker/sae/codes';
 import { transpose } from '../src/worker/sae/dense';
 import { normalizeRows } from '../src/worker/sae/trainer';
 import { zeroParameters } from '../src/worker/sae/parameters';
-import { decodeCodes, lossAndGradients, preActivations, sparseBackward } from '../src/worker/sae/passes';
+import {
+  decodeCodes,
+  lossAndGradients,
+  preActivations,
+  sparseBackward,
+} from '../src/worker/sae/passes';
 
 const D = 512;
 const F = 4096;
@@ -34,7 +39,9 @@ test('phases of a sae-topk pass', async () => {
   for (let repeat = 0; repeat <= repeats; repeat++) {
     if (repeat === 1) totals.clear();
     const encoder = time('transpose', () => transpose(parameters.encoderT, F, D));
-    const { centred, pre } = time('preActivations', () => preActivations(parameters, encoder, batch, B));
+    const { centred, pre } = time('preActivations', () =>
+      preActivations(parameters, encoder, batch, B),
+    );
     const dense = time('topK', () => topKPerRow(pre, B, F, 32));
     const codes = time('compress', () => compress(dense, B, F));
     const reconstruction = time('decode', () => decodeCodes(parameters, codes));
@@ -46,8 +53,18 @@ test('phases of a sae-topk pass', async () => {
       sparseBackward(codes, g, parameters.decoder, null, centred, D, preGradient, gradients),
     );
     time('whole lossAndGradients', () =>
-      lossAndGradients(parameters, batch, B, { architecture: 'topk', k: 32, l1: 0, sparsity: 0, bandwidth: 0, auxK: 0, auxCoefficient: 0, dead: null }),
+      lossAndGradients(parameters, batch, B, {
+        architecture: 'topk',
+        k: 32,
+        l1: 0,
+        sparsity: 0,
+        bandwidth: 0,
+        auxK: 0,
+        auxCoefficient: 0,
+        dead: null,
+      }),
     );
   }
-  for (const [name, total] of totals) console.log(`${name}: ${(total / repeats).toFixed(1)} ms wall`);
+  for (const [name, total] of totals)
+    console.log(`${name}: ${(total / repeats).toFixed(1)} ms wall`);
 });

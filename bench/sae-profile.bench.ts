@@ -19,12 +19,19 @@ const METHOD = process.env.SAE_PROFILE_METHOD ?? 'sae-topk';
 
 test(`profile ${METHOD}`, async () => {
   await initializeBackend();
-  const overrides: Record<string, unknown> = { features: FEATURES, batchSize: BATCH, steps: 1000, warmupSteps: 0 };
+  const overrides: Record<string, unknown> = {
+    features: FEATURES,
+    batchSize: BATCH,
+    steps: 1000,
+    warmupSteps: 0,
+  };
   if (METHOD === 'sae-topk') overrides.k = 32;
   const config = configFor(METHOD as never, DIMENSIONS, overrides as never);
   const random = new Random(0);
   const values = Float32Array.from({ length: BATCH * DIMENSIONS }, () => random.gaussian());
-  const definition = (METHOD === 'sae-topk' ? saeTopkMethod : saeReluMethod) as unknown as MethodDefinition<RunConfig>;
+  const definition = (METHOD === 'sae-topk'
+    ? saeTopkMethod
+    : saeReluMethod) as unknown as MethodDefinition<RunConfig>;
   const trainer = definition.create(contextFor(config, values, BATCH, DIMENSIONS));
   trainer.step(values, BATCH, 0);
   for (let s = 1; s <= STEPS; s++) {
@@ -32,7 +39,9 @@ test(`profile ${METHOD}`, async () => {
     const cpu = process.cpuUsage();
     trainer.step(values, BATCH, s);
     const used = process.cpuUsage(cpu);
-    console.log(`step ${s}: ${(performance.now() - started).toFixed(0)} ms wall, ${((used.user + used.system) / 1000).toFixed(0)} ms CPU`);
+    console.log(
+      `step ${s}: ${(performance.now() - started).toFixed(0)} ms wall, ${((used.user + used.system) / 1000).toFixed(0)} ms CPU`,
+    );
   }
   trainer.dispose();
 });

@@ -29,7 +29,7 @@ import {
  */
 const RESUME_MSE_RELATIVE_TOLERANCE = 0.05;
 const RESUME_EXPLAINED_VARIANCE_TOLERANCE = 0.02;
-const STEPS = 160;
+const STEPS = 800;
 const TRAIN = [
   '--method',
   'sae-topk',

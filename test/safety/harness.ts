@@ -3,8 +3,7 @@
  * direct read-only looks into the database (cheaper than spawning `basis runs` in a loop on a
  * loaded machine), and the worker processes of a CLI process.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -73,18 +72,22 @@ export async function waitForStep(
   throw new Error(`run ${runId} never reached step ${step}`);
 }
 
-/** The pids of `pid`'s children (the training workers of a CLI process). */
+/** The pids of `pid`'s children (the training workers of a CLI process), read from /proc. */
 export function childPids(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)])
-      .toString()
-      .trim()
-      .split('\n')
-      .filter((line) => line !== '')
-      .map(Number);
-  } catch {
-    return [];
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // It exited meanwhile.
+    }
+    // "pid (command) state ppid ...": the command may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === pid) children.push(Number(entry));
   }
+  return children;
 }
 
 export function isAlive(pid: number): boolean {

@@ -5,7 +5,9 @@
  * pass on). Each case ends in a value or an input error (a missing thing may say not-found);
  * none may crash, report a bug, or take long.
  */
+import { execFileSync } from 'node:child_process';
 import {
+  constants,
   cpSync,
   mkdirSync,
   openSync,
@@ -334,5 +336,37 @@ describe('random JSON arguments to every API method', () => {
     }
     // The fuzzing reached the service, not only the parser.
     expect([...outcomes.keys()].some((key) => key.endsWith(':not-found'))).toBe(true);
+  });
+});
+
+describe('a named pipe given as a file', () => {
+  it('is refused at once as activations, labels or an SAE folder, instead of waiting for a writer', async () => {
+    const fifo = join(workspace.folder, 'pipe.npy');
+    execFileSync('mkfifo', [fifo]);
+    const sae = folderWithConfig('fifo', null);
+    rmSync(join(sae, 'cfg.json'));
+    execFileSync('mkfifo', [join(sae, 'cfg.json')]);
+    try {
+      for (const [what, work] of [
+        ['activations', () => service.openDataset(fifo, {})],
+        ['labels', () => readLabels(fifo, 1)],
+        ['SAE configuration', () => service.importDictionary(sae, datasetId)],
+      ] as const) {
+        const settled = await Promise.race([
+          outcome(work),
+          new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), CASE_BUDGET_MS)),
+        ]);
+        expect(settled, what).toBe('input');
+      }
+    } finally {
+      // Release any reader still blocked in open(): open the pipes for writing, then close.
+      for (const pipe of [fifo, join(sae, 'cfg.json')]) {
+        try {
+          closeSync(openSync(pipe, constants.O_WRONLY | constants.O_NONBLOCK));
+        } catch {
+          // ENXIO: nobody is reading it, as it should be.
+        }
+      }
+    }
   });
 });

@@ -41,6 +41,15 @@ export function App({ api }: { api: BasisApi }) {
 function Workbench({ api }: { api: BasisApi }) {
   const [route, navigate] = useRoute();
   const workspace = useWorkspaceState();
+  // Runs and datasets may have changed elsewhere (the CLI, another window): refresh them
+  // whenever the route changes.
+  const { reload: reloadRuns } = workspace.runs;
+  const { reload: reloadDatasetList } = workspace.datasets;
+  const routeKey = `${route.view}?${new URLSearchParams(route.params as Record<string, string>).toString()}`;
+  useEffect(() => {
+    reloadRuns();
+    reloadDatasetList();
+  }, [routeKey, reloadRuns, reloadDatasetList]);
   const [shellError, setShellError] = useState<Error | null>(null);
   const [dragging, setDragging] = useState(false);
   const shell = desktopShell();

@@ -38,7 +38,11 @@ export type ParameterName = (typeof PARAMETER_NAMES)[number];
  * Zero parameters. `shared`: on SharedArrayBuffers, so that compute threads can write them
  * (gradient buffers); they behave as ordinary Float32Arrays otherwise.
  */
-export function zeroParameters(dimensions: number, features: number, shared = false): SaeParameters {
+export function zeroParameters(
+  dimensions: number,
+  features: number,
+  shared = false,
+): SaeParameters {
   const floats = (length: number): Float32Array =>
     shared ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
   return {

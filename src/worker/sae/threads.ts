@@ -1,8 +1,9 @@
 /**
- * Dense products split across CPU cores. tensorflow.js on WebAssembly runs one thread in
- * Node, so large products are split by rows of the left operand: the calling thread computes
- * the first block with its own backend while helper threads (worker_threads, each with its
- * own tfjs-wasm backend) compute the others. Operands travel through SharedArrayBuffers; the
+ * Work split across CPU cores. tensorflow.js on WebAssembly runs one thread in Node, so large
+ * products are split by columns of the right operand: the calling thread computes the first
+ * block with its own backend while helper threads (worker_threads, each with its own
+ * tfjs-wasm backend) compute the others. `runSplit` does the same for self-contained
+ * JavaScript kernels. Operands travel through SharedArrayBuffers; the
  * caller blocks on Atomics until every helper is done, so the product stays a synchronous
  * call.
  *
@@ -11,7 +12,7 @@
  * (tested).
  *
  * Thread count: `setComputeThreads(n)`, else the environment variable BASIS_THREADS, else
- * os.availableParallelism().
+ * os.availableParallelism() on machines with at least MINIMUM_CORES_TO_SPLIT cores, else 1.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -19,6 +20,13 @@ import { dirname, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { assert } from '../../shared/errors';
+
+/**
+ * Below this many cores the default is one thread: on the 2-core development machine, with
+ * the rest of the system busy, a process obtained 1.1 cores for two spinning threads, and a
+ * split step was no faster than one thread (docs/benchmarks.md).
+ */
+const MINIMUM_CORES_TO_SPLIT = 4;
 
 /** How long a product waits for a starting helper before computing on its own. */
 const START_TIMEOUT_MS = 20_000;
@@ -64,7 +72,8 @@ export function computeThreads(): number {
   if (requestedThreads !== undefined) return requestedThreads;
   const fromEnvironment = Number(process.env.BASIS_THREADS);
   if (Number.isInteger(fromEnvironment) && fromEnvironment >= 1) return fromEnvironment;
-  return Math.max(1, availableParallelism());
+  const cores = availableParallelism();
+  return cores >= MINIMUM_CORES_TO_SPLIT ? cores : 1;
 }
 
 /** Starts the helper threads now, so the first product does not wait for them. */
@@ -84,9 +93,11 @@ export async function stopComputeThreads(): Promise<void> {
 }
 
 /**
- * `a (rows x inner) @ b (inner x columns)` split by rows over the ready helper threads;
- * `local` computes a block on the calling thread. Returns null when the product is too small
- * to split or no helper is ready (the caller then computes it whole).
+ * `a (rows x inner) @ b (inner x columns)` split by columns of `b` over the ready helper
+ * threads; `multiply` computes a block on the calling thread. Columns rather than rows,
+ * because the WebAssembly backend repacks the whole right operand on every product: split by
+ * rows, every thread would repack all of it. Returns null when the product is too small to
+ * split or no helper is ready (the caller then computes it whole).
  */
 export function parallelMatMul(
   a: Float32Array,
@@ -94,18 +105,27 @@ export function parallelMatMul(
   inner: number,
   b: Float32Array,
   columns: number,
-  local: (a: Float32Array, rows: number) => Float32Array,
+  multiply: (
+    a: Float32Array,
+    rows: number,
+    inner: number,
+    b: Float32Array,
+    columns: number,
+  ) => Float32Array,
 ): Float32Array | null {
   const threads = computeThreads();
-  if (threads < 2 || rows < 2 * threads || rows * inner * columns < PARALLEL_MINIMUM_WORK) {
+  if (threads < 2 || columns < 8 * threads || rows * inner * columns < PARALLEL_MINIMUM_WORK) {
     return null;
   }
   const ready = readyHelpers(threads);
   if (ready.length === 0) return null;
 
-  // Blocks of rows: the calling thread takes the first, each helper one of the rest.
+  // Blocks of columns (multiples of 8, the kernels' tile width): the calling thread takes the
+  // first, each helper one of the rest.
   const parts = ready.length + 1;
-  const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * rows) / parts));
+  const bounds = Array.from({ length: parts + 1 }, (_, i) =>
+    i === parts ? columns : 8 * Math.round((i * columns) / parts / 8),
+  );
   const buffers = sharedBuffers(a.length, b.length, rows * columns);
   buffers.a.set(a);
   buffers.b.set(b);
@@ -116,22 +136,69 @@ export function parallelMatMul(
       a: buffers.a.buffer,
       b: buffers.b.buffer,
       out: buffers.out.buffer,
-      firstRow: bounds[i + 1]!,
-      endRow: bounds[i + 2]!,
+      rows,
       inner,
       columns,
+      firstColumn: bounds[i + 1]!,
+      endColumn: bounds[i + 2]!,
     });
   });
 
   const out = new Float32Array(rows * columns);
-  const t0 = performance.now();
-  out.set(local(a.subarray(0, bounds[1]! * inner), bounds[1]!));
-  const t1 = performance.now();
+  const localColumns = bounds[1]!;
+  placeBlock(
+    multiply(a, rows, inner, columnBlock(b, inner, columns, 0, localColumns), localColumns),
+    out,
+    rows,
+    columns,
+    0,
+    localColumns,
+  );
   awaitHelpers(ready);
-  if (process.env.DEBUG_SPLIT) console.log(`local ${(t1 - t0).toFixed(1)} waited ${(performance.now() - t1).toFixed(1)}`);
-  out.set(buffers.out.subarray(bounds[1]! * columns, rows * columns), bounds[1]! * columns);
+  for (let part = 1; part < parts; part++) {
+    const first = bounds[part]!;
+    const width = bounds[part + 1]! - first;
+    // Each helper leaves its rows x width block contiguous at offset rows * first.
+    placeBlock(
+      buffers.out.subarray(rows * first, rows * (first + width)),
+      out,
+      rows,
+      columns,
+      first,
+      width,
+    );
+  }
   splitProducts++;
   return out;
+}
+
+/** Columns first .. first + width - 1 of a row-major rows x columns matrix, as rows x width. */
+function columnBlock(
+  matrix: Float32Array,
+  rows: number,
+  columns: number,
+  first: number,
+  width: number,
+): Float32Array {
+  const block = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    block.set(matrix.subarray(r * columns + first, r * columns + first + width), r * width);
+  }
+  return block;
+}
+
+/** Writes a rows x width block into columns first .. first + width - 1 of `out`. */
+function placeBlock(
+  block: Float32Array,
+  out: Float32Array,
+  rows: number,
+  columns: number,
+  first: number,
+  width: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    out.set(block.subarray(r * width, (r + 1) * width), r * columns + first);
+  }
 }
 
 /**
@@ -299,12 +366,17 @@ function runKernel(job) {
 }
 function run(job) {
   if (job.kind === 'kernel') return runKernel(job);
-  const a = new Float32Array(job.a, job.firstRow * job.inner * 4, (job.endRow - job.firstRow) * job.inner);
+  const width = job.endColumn - job.firstColumn;
+  const a = new Float32Array(job.a, 0, job.rows * job.inner);
   const b = new Float32Array(job.b, 0, job.inner * job.columns);
+  const block = new Float32Array(job.inner * width);
+  for (let r = 0; r < job.inner; r++) {
+    block.set(b.subarray(r * job.columns + job.firstColumn, r * job.columns + job.endColumn), r * width);
+  }
   const product = tf.tidy(() =>
-    tf.matMul(tf.tensor2d(a.slice(), [job.endRow - job.firstRow, job.inner]), tf.tensor2d(b.slice(), [job.inner, job.columns])),
+    tf.matMul(tf.tensor2d(a, [job.rows, job.inner]), tf.tensor2d(block, [job.inner, width])),
   );
-  new Float32Array(job.out, job.firstRow * job.columns * 4, (job.endRow - job.firstRow) * job.columns).set(product.dataSync());
+  new Float32Array(job.out, job.rows * job.firstColumn * 4, job.rows * width).set(product.dataSync());
   product.dispose();
 }
 port.on('message', (job) => {

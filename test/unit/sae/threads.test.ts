@@ -5,7 +5,9 @@ import { matMul, serialMatMul } from '../../../src/worker/sae/dense';
 import {
   PARALLEL_MINIMUM_WORK,
   computeThreads,
+  runSplit,
   setComputeThreads,
+  sharedScratch,
   startComputeThreads,
   splitProductCount,
   stopComputeThreads,
@@ -62,4 +64,28 @@ test('small products and a thread count of 1 stay on the calling thread with equ
 test('a thread count that is not a positive integer is refused', () => {
   expect(() => setComputeThreads(0)).toThrow();
   expect(() => setComputeThreads(1.5)).toThrow();
+});
+
+/** Adds `part + 1` to every value of its block of `target` (a shared array). */
+function fillBlock(part: number, parts: number, target: Float32Array): void {
+  const first = Math.floor((part * target.length) / parts);
+  const end = Math.floor(((part + 1) * target.length) / parts);
+  for (let i = first; i < end; i++) target[i] = target[i]! + part + 1;
+}
+
+test('a split kernel runs each part once, on helpers for parts after the first', async () => {
+  setComputeThreads(2);
+  await startComputeThreads();
+  const target = sharedScratch('test.target', 1000);
+  target.fill(0);
+  const parts = runSplit(fillBlock, PARALLEL_MINIMUM_WORK, (part, count) => [part, count, target]);
+  expect(parts).toBe(2);
+  expect(target.subarray(0, 500).every((value) => value === 1)).toBe(true);
+  expect(target.subarray(500).every((value) => value === 2)).toBe(true);
+
+  // Too little work: one part, on the calling thread.
+  target.fill(0);
+  expect(runSplit(fillBlock, 10, (part, count) => [part, count, target])).toBe(1);
+  expect(target.every((value) => value === 1)).toBe(true);
+  setComputeThreads(1);
 });

@@ -19,7 +19,11 @@ afterEach(() => {
 
 function tables(database: Database.Database): string[] {
   return (
-    database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+    database
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      )
+      .all() as {
       name: string;
     }[]
   ).map((row) => row.name);

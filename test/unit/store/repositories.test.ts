@@ -194,6 +194,18 @@ describe('runs', () => {
   });
 });
 
+describe('run ids', () => {
+  it('are never reused after a delete, so exports and notes naming a run stay unambiguous', () => {
+    const { id: datasetId } = store.datasets.save(dataset);
+    const first = store.runs.create(datasetId, defaultRunConfig('ica', 4));
+    const second = store.runs.create(datasetId, defaultRunConfig('ica', 4));
+    store.runs.delete(second.id);
+    const third = store.runs.create(datasetId, defaultRunConfig('ica', 4));
+    expect(third.id).toBeGreaterThan(second.id);
+    expect(second.id).toBeGreaterThan(first.id);
+  });
+});
+
 describe('recovery of runs whose process is gone', () => {
   it('marks them interrupted and keeps their checkpoint', () => {
     const { id: datasetId } = store.datasets.save(dataset);

@@ -11,7 +11,7 @@ export const migration0001: Migration = {
   name: 'initial schema',
   sql: `
     CREATE TABLE datasets (
-      id            INTEGER PRIMARY KEY,
+      id            INTEGER PRIMARY KEY AUTOINCREMENT,
       path          TEXT    NOT NULL,
       format        TEXT    NOT NULL,
       -- tensor or member read; '' when the file holds one (so the unique key works)
@@ -31,7 +31,7 @@ export const migration0001: Migration = {
     );
 
     CREATE TABLE runs (
-      id               INTEGER PRIMARY KEY,
+      id               INTEGER PRIMARY KEY AUTOINCREMENT,
       dataset_id       INTEGER NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
       method           TEXT    NOT NULL,
       origin           TEXT    NOT NULL DEFAULT 'trained' CHECK (origin IN ('trained', 'imported')),

@@ -288,11 +288,17 @@ function FeatureDetailView({
       </div>
       <h3>Activations ({approximate}, non-zero)</h3>
       <div data-testid="feature-histogram" data-feature={detail.index}>
-        <Chart
-          figure={histogramFigure}
-          name={`run-${runId}-feature-${detail.index}-histogram`}
-          height={260}
-        />
+        {detail.histogram.counts.some((count) => count > 0) ? (
+          <Chart
+            figure={histogramFigure}
+            name={`run-${runId}-feature-${detail.index}-histogram`}
+            height={260}
+          />
+        ) : (
+          <p className="empty">
+            No non-zero activation on the evaluation rows: a dead feature, nothing to fit.
+          </p>
+        )}
       </div>
       <div className="fit-figures" data-testid="fit-figures">
         <span>
