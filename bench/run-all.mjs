@@ -35,9 +35,11 @@ const GROUPS = [
         if (line === undefined) continue;
         const basis = numberAfter(line, /Basis (\d+(?:\.\d+)?) ms\/step wall/);
         const peer = numberAfter(line, /PyTorch (\d+(?:\.\d+)?) ms wall/);
-        const threads = numberAfter(line, /\((\d+) threads?\)/);
+        const basisThreads = numberAfter(line, /Basis [^;]*\((\d+) threads?\)/);
+        const threads = numberAfter(line, /PyTorch [^;]*\((\d+) threads?\)/);
+        const count = (n) => (n === undefined ? '' : ` (${n} thread${n === 1 ? '' : 's'})`);
         rows.push({
-          name: `${method} step (d 512, 4096 features, batch 1024) vs PyTorch${threads === undefined ? '' : ` (${threads} thread${threads === 1 ? '' : 's'})`}`,
+          name: `${method} step (d 512, 4096 features, batch 1024)${count(basisThreads)} vs PyTorch${count(threads)}`,
           basis: basis === undefined ? undefined : `${basis} ms`,
           peer: peer === undefined ? undefined : `${peer} ms`,
           ratio: basis && peer ? peer / basis : undefined,

@@ -307,11 +307,24 @@ async function readAllTensors(path: string): Promise<NamedTensors> {
   }
 }
 
+/** A configuration is a few kilobytes; anything far larger is not one. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
 async function readJson(path: string): Promise<Record<string, unknown>> {
+  // Checked before reading: a folder, a pipe (which would block) or a huge file is refused.
+  const stats = await fs.stat(path);
+  if (!stats.isFile() || stats.size > MAX_CONFIG_BYTES) {
+    throw inputError(
+      `${path} is not a configuration file (a regular file of at most ${MAX_CONFIG_BYTES} bytes); replace it with the cfg.json the SAE was saved with`,
+    );
+  }
   const text = await fs.readFile(path, 'utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // toString and valueOf keys are dropped: String() and Number() on the fields call them.
+    parsed = JSON.parse(text, (key, value: unknown) =>
+      key === 'toString' || key === 'valueOf' ? undefined : value,
+    );
   } catch (error) {
     throw inputError(`${path} is not valid JSON: ${(error as Error).message}`);
   }

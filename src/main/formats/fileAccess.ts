@@ -4,7 +4,7 @@
  * allocate more than the file holds. All buffers the readers allocate go through
  * `allocateBytes`, which records the largest request (the fuzz test checks it).
  */
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 
@@ -44,7 +44,9 @@ export function formatBytes(bytes: number): string {
 export async function openFileHandle(path: string): Promise<{ handle: FileHandle; size: number }> {
   let handle: FileHandle;
   try {
-    handle = await fs.open(path, 'r');
+    // Non-blocking, so that a named pipe is refused below instead of waiting for a writer;
+    // the flag changes nothing for regular files (and Windows has none).
+    handle = await fs.open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'ENOENT') throw inputError(`${path}: no such file or folder; check the path`);

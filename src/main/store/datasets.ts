@@ -40,7 +40,7 @@ export class DatasetRepository {
   /** Records a dataset, or refreshes labels and options of the one with the same identity. */
   save(dataset: NewDataset): DatasetRecord {
     const tensor = dataset.tensor ?? '';
-    return this.database.transaction(() => {
+    const record = this.database.transaction(() => {
       const existing = this.database
         .prepare('SELECT id FROM datasets WHERE fingerprint = ? AND path = ? AND tensor = ?')
         .get(dataset.fingerprint, dataset.path, tensor) as { id: number } | undefined;
@@ -82,7 +82,10 @@ export class DatasetRepository {
           now(),
         );
       return this.get(Number(result.lastInsertRowid));
-    })();
+    });
+    // IMMEDIATE: this reads before it writes, and a deferred transaction whose snapshot another
+    // process has overtaken fails with SQLITE_BUSY at once instead of waiting its turn.
+    return record.immediate();
   }
 
   get(id: number): DatasetRecord {

@@ -70,6 +70,54 @@ export function topKPerRow(
   return out;
 }
 
+/**
+ * topKPerRow and its compressed form in one pass: for k <= INSERTION_MAX_K the kept features
+ * of each row are known from the selection, so the dense codes need not be scanned again.
+ * Equals compress(topKPerRow(pre, rows, features, k), rows, features) (tested).
+ */
+export function topKPerRowCodes(
+  pre: Float32Array,
+  rows: number,
+  features: number,
+  k: number,
+): Codes {
+  if (k <= 0 || k > INSERTION_MAX_K)
+    return compress(topKPerRow(pre, rows, features, k), rows, features);
+  const dense = new Float32Array(rows * features);
+  const selected = { index: new Int32Array(rows * k), count: new Int32Array(rows) };
+  topKByInsertion(pre, rows, features, k, undefined, dense, selected);
+
+  let active = 0;
+  for (let r = 0; r < rows; r++) active += selected.count[r]!;
+  const rowStart = new Int32Array(rows + 1);
+  const index = new Int32Array(active);
+  const value = new Float32Array(active);
+  let position = 0;
+  for (let r = 0; r < rows; r++) {
+    rowStart[r] = position;
+    const held = selected.count[r]!;
+    // Increasing feature order within the row, as compress gives (insertion sort of <= k).
+    const chosen = selected.index.subarray(r * k, r * k + held);
+    for (let s = 1; s < held; s++) {
+      const j = chosen[s]!;
+      let t = s;
+      while (t > 0 && chosen[t - 1]! > j) {
+        chosen[t] = chosen[t - 1]!;
+        t--;
+      }
+      chosen[t] = j;
+    }
+    for (let s = 0; s < held; s++) {
+      const j = chosen[s]!;
+      index[position] = j;
+      value[position] = dense[r * features + j]!;
+      position++;
+    }
+  }
+  rowStart[rows] = position;
+  return { rows, features, dense, rowStart, index, value };
+}
+
 function topKByInsertion(
   pre: Float32Array,
   rows: number,
@@ -77,6 +125,7 @@ function topKByInsertion(
   k: number,
   allowed: Uint8Array | undefined,
   out: Float32Array,
+  selected?: { index: Int32Array; count: Int32Array },
 ): void {
   const bestValue = new Float64Array(k);
   const bestIndex = new Int32Array(k);
@@ -101,6 +150,10 @@ function topKByInsertion(
     }
     const target = out.subarray(r * features, (r + 1) * features);
     for (let s = 0; s < held; s++) target[bestIndex[s]!] = bestValue[s]!;
+    if (selected !== undefined) {
+      selected.index.set(bestIndex.subarray(0, held), r * k);
+      selected.count[r] = held;
+    }
   }
 }
 

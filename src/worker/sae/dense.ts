@@ -24,26 +24,53 @@ export function matMul(
   );
 }
 
-/** matMul on the calling thread only. */
+/**
+ * `a (rows x inner) @ b (inner x columns) + bias (columns)`, the bias added by the product's
+ * kernel (saves a pass over the output); split over the compute threads like matMul.
+ */
+export function matMulPlusBias(
+  a: Float32Array,
+  rows: number,
+  inner: number,
+  b: Float32Array,
+  columns: number,
+  bias: Float32Array,
+): Float32Array {
+  return (
+    parallelMatMul(a, rows, inner, b, columns, serialMatMul, bias) ??
+    serialMatMul(a, rows, inner, b, columns, bias)
+  );
+}
+
+/** matMul (with the bias of matMulPlusBias when given) on the calling thread only. */
 export function serialMatMul(
   a: Float32Array,
   rows: number,
   inner: number,
   b: Float32Array,
   columns: number,
+  bias?: Float32Array,
 ): Float32Array {
   if (rows === 0 || columns === 0) return new Float32Array(rows * columns);
-  const product = tf.tidy(() =>
-    tf.matMul(tf.tensor2d(a, [rows, inner]), tf.tensor2d(b, [inner, columns])),
-  );
+  const product = tf.tidy(() => {
+    const left = tf.tensor2d(a, [rows, inner]);
+    const right = tf.tensor2d(b, [inner, columns]);
+    return bias === undefined
+      ? tf.matMul(left, right)
+      : tf.fused.matMul({ a: left, b: right, bias: tf.tensor1d(bias) });
+  });
   const values = product.dataSync() as Float32Array;
   product.dispose();
   return values;
 }
 
-/** The transpose of a row-major `rows x columns` matrix, by cache-sized tiles. */
-export function transpose(a: Float32Array, rows: number, columns: number): Float32Array {
-  const out = new Float32Array(rows * columns);
+/** The transpose of a row-major `rows x columns` matrix, by cache-sized tiles, into `out`. */
+export function transpose(
+  a: Float32Array,
+  rows: number,
+  columns: number,
+  out = new Float32Array(rows * columns),
+): Float32Array {
   const tile = 32;
   // The innermost loop writes consecutive elements (measured on 4096 x 512: 6.7 ms, against
   // 13.8 ms for consecutive reads).

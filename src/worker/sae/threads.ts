@@ -3,9 +3,8 @@
  * products are split by columns of the right operand: the calling thread computes the first
  * block with its own backend while helper threads (worker_threads, each with its own
  * tfjs-wasm backend) compute the others. `runSplit` does the same for self-contained
- * JavaScript kernels. Operands travel through SharedArrayBuffers; the
- * caller blocks on Atomics until every helper is done, so the product stays a synchronous
- * call.
+ * JavaScript kernels. Operands travel through SharedArrayBuffers; the caller blocks on
+ * Atomics until every helper is done, so a product stays a synchronous call.
  *
  * Every output element is computed by the same kernel over the same inner dimension in the
  * same order whichever thread computes it, so results are identical for every thread count
@@ -54,7 +53,6 @@ let helpers: Helper[] = [];
 let shared: { a: Float32Array; b: Float32Array; out: Float32Array } | undefined;
 let splitProducts = 0;
 const scratch = new Map<string, Float32Array>();
-const integerScratch = new Map<string, Int32Array>();
 
 /** How many products have been split over threads in this process (for tests and benches). */
 export function splitProductCount(): number {
@@ -88,12 +86,11 @@ export async function stopComputeThreads(): Promise<void> {
   helpers = [];
   shared = undefined;
   scratch.clear();
-  integerScratch.clear();
   await Promise.all(ending.map((helper) => helper.worker.terminate()));
 }
 
 /**
- * `a (rows x inner) @ b (inner x columns)` split by columns of `b` over the ready helper
+ * `a (rows x inner) @ b (inner x columns) (+ bias)` split by columns of `b` over the ready helper
  * threads; `multiply` computes a block on the calling thread. Columns rather than rows,
  * because the WebAssembly backend repacks the whole right operand on every product: split by
  * rows, every thread would repack all of it. Returns null when the product is too small to
@@ -111,7 +108,9 @@ export function parallelMatMul(
     inner: number,
     b: Float32Array,
     columns: number,
+    bias?: Float32Array,
   ) => Float32Array,
+  bias?: Float32Array,
 ): Float32Array | null {
   const threads = computeThreads();
   if (threads < 2 || columns < 8 * threads || rows * inner * columns < PARALLEL_MINIMUM_WORK) {
@@ -139,6 +138,7 @@ export function parallelMatMul(
       rows,
       inner,
       columns,
+      bias: bias === undefined ? null : bias,
       firstColumn: bounds[i + 1]!,
       endColumn: bounds[i + 2]!,
     });
@@ -147,7 +147,14 @@ export function parallelMatMul(
   const out = new Float32Array(rows * columns);
   const localColumns = bounds[1]!;
   placeBlock(
-    multiply(a, rows, inner, columnBlock(b, inner, columns, 0, localColumns), localColumns),
+    multiply(
+      a,
+      rows,
+      inner,
+      columnBlock(b, inner, columns, 0, localColumns),
+      localColumns,
+      bias?.subarray(0, localColumns),
+    ),
     out,
     rows,
     columns,
@@ -243,24 +250,6 @@ export function sharedScratch(key: string, length: number): Float32Array {
     scratch.set(key, held);
   }
   return held.subarray(0, length);
-}
-
-/** Like sharedScratch, for 32-bit integers. */
-export function sharedIntegers(key: string, length: number): Int32Array {
-  let held = integerScratch.get(key);
-  if (held === undefined || held.length < length) {
-    held = new Int32Array(new SharedArrayBuffer(Math.ceil(length * 1.25) * 4));
-    integerScratch.set(key, held);
-  }
-  return held.subarray(0, length);
-}
-
-/** Copies `values` into shared scratch memory under `key` (no copy when already shared). */
-export function toShared(key: string, values: Float32Array): Float32Array {
-  if (values.buffer instanceof SharedArrayBuffer) return values;
-  const copy = sharedScratch(key, values.length);
-  copy.set(values);
-  return copy;
 }
 
 /** The helpers a split may use now: started ones are waited for once; failed ones are left out. */
@@ -373,9 +362,13 @@ function run(job) {
   for (let r = 0; r < job.inner; r++) {
     block.set(b.subarray(r * job.columns + job.firstColumn, r * job.columns + job.endColumn), r * width);
   }
-  const product = tf.tidy(() =>
-    tf.matMul(tf.tensor2d(a, [job.rows, job.inner]), tf.tensor2d(block, [job.inner, width])),
-  );
+  const product = tf.tidy(() => {
+    const left = tf.tensor2d(a, [job.rows, job.inner]);
+    const right = tf.tensor2d(block, [job.inner, width]);
+    if (job.bias === null) return tf.matMul(left, right);
+    const bias = tf.tensor1d(job.bias.slice(job.firstColumn, job.endColumn));
+    return tf.fused.matMul({ a: left, b: right, bias });
+  });
   new Float32Array(job.out, job.rows * job.firstColumn * 4, job.rows * width).set(product.dataSync());
   product.dispose();
 }

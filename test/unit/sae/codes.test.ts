@@ -6,6 +6,7 @@ import {
   selectKthLargest,
   topKOfBatch,
   topKPerRow,
+  topKPerRowCodes,
 } from '../../../src/worker/sae/codes';
 
 /** The straightforward TopK: sort each row's positive entries, lower index first on ties. */
@@ -84,4 +85,23 @@ describe('activation functions', () => {
     expect(Array.from(codes.index)).toEqual([1, 0]);
     expect(Array.from(codes.value)).toEqual([1, 2]);
   });
+});
+
+test('TopK codes built during selection equal compressing the dense TopK codes', () => {
+  const random = new Random(21);
+  const rows = 40;
+  const features = 300;
+  // Ties, negatives, zeros and rows with fewer than k positive values.
+  const pre = Float32Array.from({ length: rows * features }, (_, i) => {
+    if (i % features < 200 && Math.floor(i / features) % 5 === 0) return -1;
+    return Math.round(random.gaussian() * 4) / 4;
+  });
+  for (const k of [1, 7, 32, 64, 65, 150]) {
+    const expected = compress(topKPerRow(pre, rows, features, k), rows, features);
+    const codes = topKPerRowCodes(pre, rows, features, k);
+    expect(Array.from(codes.rowStart)).toEqual(Array.from(expected.rowStart));
+    expect(Array.from(codes.index)).toEqual(Array.from(expected.index));
+    expect(Array.from(codes.value)).toEqual(Array.from(expected.value));
+    expect(Array.from(codes.dense)).toEqual(Array.from(expected.dense));
+  }
 });

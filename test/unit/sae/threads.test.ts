@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from 'vitest';
 import { Random } from '../../../src/shared/random';
 import { initializeBackend } from '../../../src/worker/backend';
-import { matMul, serialMatMul } from '../../../src/worker/sae/dense';
+import { matMul, matMulPlusBias, serialMatMul } from '../../../src/worker/sae/dense';
 import {
   PARALLEL_MINIMUM_WORK,
   computeThreads,
@@ -42,6 +42,19 @@ test('a product split over 2 and 3 threads equals the single-thread product bit 
     expect(splitProductCount()).toBe(splitBefore + 1);
     expect(parallel.length).toBe(rows * columns);
     expect(Buffer.from(parallel.buffer).equals(Buffer.from(serial.buffer))).toBe(true);
+  }
+  // With a bias added by the kernel: split equals one thread, and both are near product + bias.
+  const bias = randomMatrix(random, columns);
+  setComputeThreads(1);
+  const serialWithBias = matMulPlusBias(a, rows, inner, b, columns, bias);
+  setComputeThreads(2);
+  const splitWithBias = matMulPlusBias(a, rows, inner, b, columns, bias);
+  expect(Buffer.from(splitWithBias.buffer).equals(Buffer.from(serialWithBias.buffer))).toBe(true);
+  const BIAS_TOLERANCE = 1e-4;
+  for (let i = 0; i < rows * columns; i += 97) {
+    expect(Math.abs(serialWithBias[i]! - (serial[i]! + bias[i % columns]!))).toBeLessThan(
+      BIAS_TOLERANCE * (1 + Math.abs(serial[i]!)),
+    );
   }
   // Repeated calls reuse the shared buffers and still agree (a smaller product after a larger).
   const smaller = matMul(a.subarray(0, 200 * inner), 200, inner, b, columns);
