@@ -34,7 +34,7 @@ export async function runTraining(task: TrainTask, channel: Channel): Promise<vo
     const startStep = task.resume?.step ?? 0;
     const seeds = new Random(config.seed);
     const initialSeed = seeds.nextUint32();
-    const batchSeed = (seeds.nextUint32() + startStep) >>> 0;
+    const batchSeed = seeds.nextUint32();
     const trainerRandom =
       startStep === 0 ? seeds.fork() : new Random(seeds.nextUint32() ^ startStep);
     const batchOptions = { skipNonfinite: config.skipNonfinite, excludedRows: heldOut };
@@ -51,6 +51,11 @@ export async function runTraining(task: TrainTask, channel: Channel): Promise<vo
       batchSize: config.batchSize,
       seed: batchSeed,
     });
+    // A resumed run reads past the batches the first steps consumed, so it sees the same
+    // stream as an uninterrupted run: the methods whose steps use no randomness of their own
+    // then resume to the same result. Reading costs disk time only, no training.
+    const scratch = new Float32Array(config.batchSize * columns);
+    for (let skipped = 0; skipped < startStep; skipped++) await batches.next(scratch);
 
     // The method's trainer, fresh or from the checkpoint.
     const context: TrainerContext = {
