@@ -90,7 +90,6 @@ describe('deleting a run', () => {
 /** Every deletion in the Node side of the source, and why it is harmless. */
 const REVIEWED_DELETIONS: Record<string, string> = {
   'src/main/export/atomicWrite.ts': 'removes its own .partial temporary file or folder',
-  'src/main/formats/npyWrite.ts': 'removes its own temporary file after a failed write',
   'src/main/formats/npz.ts': 'removes the basis-npz-* folder it made to inflate a member',
   'src/main/store/analysis.ts': "replaces a run's analysis rows when it is recomputed",
   'src/main/store/steps.ts': 'forgets steps after the checkpoint a resumed run restarts from',

@@ -16,12 +16,42 @@ export async function writeFileAtomic(path: string, content: FileContent): Promi
   const temporary = temporaryName(path);
   try {
     await writeSynced(temporary, content);
-    // link() fails with EEXIST instead of replacing a file that appeared meanwhile.
-    await fs.link(temporary, path);
+    await linkIntoPlace(temporary, path);
   } catch (error) {
     throw explain(error, path);
   } finally {
     await fs.rm(temporary, { force: true });
+  }
+}
+
+/** Writes `content` to `path` atomically, replacing a file that is there (outputs Basis owns). */
+export async function replaceFileAtomic(path: string, content: FileContent): Promise<void> {
+  const temporary = temporaryName(path);
+  try {
+    await writeSynced(temporary, content);
+    await fs.rename(temporary, path);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw explain(error, path);
+  }
+}
+
+/**
+ * Puts a finished temporary file in place without replacing anything: link() fails with
+ * EEXIST on a file that appeared meanwhile. File systems without hard links (FAT, exFAT,
+ * some network shares) refuse link(); there the existence check and a rename do it, with a
+ * small window in which a file created by another program could be replaced.
+ */
+async function linkIntoPlace(temporary: string, path: string): Promise<void> {
+  try {
+    await fs.link(temporary, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
+      throw error;
+    }
+    await refuseExisting(path);
+    await fs.rename(temporary, path);
   }
 }
 

@@ -2,10 +2,8 @@
  * Writes float32 matrices as .npy (format 1.0, or 2.0 when the header needs it), atomically:
  * a temporary name in the same folder, fsync, then rename over the target.
  */
-import { promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-
 import { assert } from '../../shared/errors';
+import { replaceFileAtomic } from '../export/atomicWrite';
 import { hostIsLittleEndian } from './elements';
 import { NPY_MAGIC } from './npy';
 
@@ -67,33 +65,5 @@ export async function writeNpy(
     () => `shape ${shape.join('x')} holds ${count} values, given ${values.length}`,
   );
   const header = encodeNpyHeader(shape, '<f4');
-  await writeAtomically(path, [header, float32Bytes(values)]);
-}
-
-/** Writes the parts to a temporary file beside `path`, syncs it and renames it over `path`. */
-export async function writeAtomically(path: string, parts: readonly Uint8Array[]): Promise<void> {
-  const folder = dirname(path);
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const handle = await fs.open(temporary, 'w');
-  try {
-    for (const part of parts) {
-      let written = 0;
-      while (written < part.byteLength) {
-        const { bytesWritten } = await handle.write(part, written, part.byteLength - written);
-        written += bytesWritten;
-      }
-    }
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await fs.rm(temporary, { force: true });
-    throw error;
-  }
-  await handle.close();
-  try {
-    await fs.rename(temporary, path);
-  } catch (error) {
-    await fs.rm(temporary, { force: true });
-    throw error;
-  }
+  await replaceFileAtomic(path, [header, float32Bytes(values)]);
 }
