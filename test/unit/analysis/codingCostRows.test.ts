@@ -3,7 +3,7 @@ import { codingCostRows } from '../../../src/worker/training/analysis';
 
 describe('rows scored for the coding cost', () => {
   it('scores the full sample for dictionaries of a few hundred atoms', () => {
-    expect(codingCostRows(344)).toBe(512);
+    expect(codingCostRows(344)).toBe(1024);
   });
 
   it('scores fewer rows as the per-row Cholesky cost (M^3 / 3) grows', () => {
