@@ -25,8 +25,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'os', 'electron', 'react', 'react-dom'], message: 'src/shared must stay pure.' },
-            { group: ['../main/*', '../worker/*', '../renderer/*', '../preload/*', '../cli/*'], message: 'src/shared imports nothing from the other processes.' },
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'electron', 'react', 'react-dom'],
+              message: 'src/shared must stay pure.',
+            },
+            {
+              group: ['../main/*', '../worker/*', '../renderer/*', '../preload/*', '../cli/*'],
+              message: 'src/shared imports nothing from the other processes.',
+            },
           ],
         },
       ],
@@ -40,8 +46,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'electron', 'better-sqlite3'], message: 'The renderer runs in a browser sandbox.' },
-            { group: ['**/main/**', '**/worker/**', '**/cli/**', '**/preload/**'], message: 'The renderer talks only to src/shared/contract.' },
+            {
+              group: ['node:*', 'electron', 'better-sqlite3'],
+              message: 'The renderer runs in a browser sandbox.',
+            },
+            {
+              group: ['**/main/**', '**/worker/**', '**/cli/**', '**/preload/**'],
+              message: 'The renderer talks only to src/shared/contract.',
+            },
           ],
         },
       ],
