@@ -19,14 +19,15 @@ import { scalingFromSummary, toScaled } from '../src/worker/ica/scaling';
 import { summarise } from './ica-data';
 import { writeFloat64Npy } from './ica-npy';
 
+// ALPHA, ROWS and MAX_STEPS may be set in the environment to bound a run.
 const TARGET = 0.95;
-const ALPHA = 0.1;
-const MAX_STEPS = 3000;
+const ALPHA = Number(process.env.ALPHA ?? 0.35);
+const MAX_STEPS = Number(process.env.MAX_STEPS ?? 3000);
 
 it('reaches MMCS 0.95 on the medium planted benchmark', () => {
   const l = 256;
   const m = 512;
-  const rows = 50000;
+  const rows = Number(process.env.ROWS ?? 50000);
   const planted = generatePlanted({
     dimensions: l,
     features: m,

@@ -171,11 +171,13 @@ const header = [
 ].join('\n');
 console.log(header);
 const rows = [];
+let summary = '';
 for (const group of GROUPS) {
   if (wanted.length > 0 && !wanted.includes(group.name)) continue;
   rows.push(...runGroup(group));
+  // Written after every group, so an interrupted run still leaves the finished rows.
+  summary = `${header}\n\n${table(rows)}\n`;
+  writeFileSync(join(resultsFolder, 'summary.md'), summary);
 }
-const summary = `${header}\n\n${table(rows)}\n`;
-writeFileSync(join(resultsFolder, 'summary.md'), summary);
 console.log(`\n${summary}\nwritten to bench/results/summary.md`);
 process.exit(rows.some((row) => row.failed) ? 1 : 0);

@@ -18,6 +18,18 @@ export function learningRateAt(initialRate: number, decaySteps: number, step: nu
   return initialRate / (1 + step / decaySteps);
 }
 
+/**
+ * Factor on eta for an overcomplete basis: min(1, L / M). A residual direction in the data
+ * is picked up by about M / L atoms at once, and each of them takes a full theta-normalised
+ * step toward it, so the basis as a whole moves M / L times as far along that direction as
+ * a complete one would. Scaling by L / M keeps that total step at eta (the complete case is
+ * unchanged). Without it, L = 256, M = 512 oscillated away from the planted features at
+ * eta_0 = 0.05 (docs/ica.md).
+ */
+export function overcompleteRateScale(dimensions: number, features: number): number {
+  return features > dimensions ? dimensions / features : 1;
+}
+
 export interface LearningStep {
   /** Fraction of the batch where s_m != 0, per atom (M). */
   usage: Float64Array;

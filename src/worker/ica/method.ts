@@ -1,7 +1,8 @@
 /**
  * `ica`: Lewicki-Sejnowski overcomplete ICA with a Laplacian prior (spec/overcomplete-ica.md).
  * Each step codes the batch by MAP inference at the learning tolerance (inference.ts) and
- * applies the natural-gradient rule (learning.ts) with eta_t = eta_0 / (1 + t / tau).
+ * applies the natural-gradient rule (learning.ts) with eta_t = eta_0 / (1 + t / tau), times
+ * min(1, L / M) for an overcomplete basis under unit-norm (overcompleteRateScale).
  *
  * State is kept in float32-representable values (every update is rounded with Math.fround)
  * so a checkpoint, stored as float32, resumes training exactly.
@@ -20,7 +21,13 @@ import type {
 } from '../methods/method';
 import { axpy, gramOfRows, multiplyTransposed } from '../linalg/dense';
 import { sparseCode } from './inference';
-import { applyLearningRule, learningRateAt, normaliseRows, rowNorms } from './learning';
+import {
+  applyLearningRule,
+  learningRateAt,
+  normaliseRows,
+  overcompleteRateScale,
+  rowNorms,
+} from './learning';
 import { createIcaModel } from './model';
 import type { Scaling } from './scaling';
 import { scalingFromSummary, toScaled } from './scaling';
@@ -134,7 +141,11 @@ class IcaTrainer implements Trainer {
     }
 
     // The update, then the bookkeeping on atom usage.
-    const rate = learningRateAt(config.learningRate, config.learningRateDecaySteps, step);
+    // Under unit-norm, theta = 1 / mean|s| makes every atom take a full-size step: scale eta
+    // by min(1, L / M) there (learning.ts). literal and activity keep theta = 1 and eta as set.
+    const rate =
+      learningRateAt(config.learningRate, config.learningRateDecaySteps, step) *
+      (config.variant === 'unit-norm' ? overcompleteRateScale(l, m) : 1);
     const { usage } = applyLearningRule(
       state.dictionary,
       m,

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/shared/random';
 import { invert } from '../../../src/worker/linalg/dense';
-import { applyLearningRule, learningRateAt } from '../../../src/worker/ica/learning';
+import {
+  applyLearningRule,
+  learningRateAt,
+  overcompleteRateScale,
+} from '../../../src/worker/ica/learning';
 import { naturalGradientStep } from '../../../src/worker/ica/complete';
 import { icaMethod } from '../../../src/worker/ica/method';
 import { recoveryScores } from '../../../src/main/analysis/recovery';
@@ -82,6 +86,26 @@ describe('the learning rule', () => {
   it('follows eta_t = eta_0 / (1 + t / tau)', () => {
     expect(learningRateAt(0.05, 500, 0)).toBe(0.05);
     expect(learningRateAt(0.05, 500, 500)).toBeCloseTo(0.025, 12);
+  });
+
+  it('scales eta by L / M for an overcomplete unit-norm basis only', () => {
+    expect(overcompleteRateScale(8, 4)).toBe(1);
+    expect(overcompleteRateScale(8, 8)).toBe(1);
+    expect(overcompleteRateScale(8, 32)).toBe(0.25);
+
+    const l = 4;
+    const rows = 64;
+    const random = new Random(9);
+    const data = Float32Array.from({ length: rows * l }, () => random.laplacian(1));
+    const eta = 0.04;
+    const reported = (variant: 'unit-norm' | 'activity', features: number): number => {
+      const config = icaConfig(l, { features, variant, learningRate: eta, alpha: 0.1 });
+      const trainer = icaMethod.create(contextFor(config, data, rows, l));
+      return trainer.step(data, rows, 0).losses.learningRate!;
+    };
+    expect(reported('unit-norm', 4)).toBeCloseTo(eta, 12);
+    expect(reported('unit-norm', 16)).toBeCloseTo(eta / 4, 12);
+    expect(reported('activity', 16)).toBeCloseTo(eta, 12);
   });
 });
 
