@@ -48,7 +48,8 @@ export function defaultRunConfig(method: Method, dimensions: number): RunConfig 
         method,
         // Measured on stories260K MLP activations (L = 172, M = 344, docs/ica.md): alpha 0.35
         // keeps the mean active codes per row between L / 4 and L / 3 as the basis learns;
-        // 500 updates of 256 rows took about 2 CPU-minutes.
+        // 500 updates of 256 rows took about 2 CPU-minutes. The unit-norm trainer multiplies
+        // learningRate by min(1, L / M) (docs/ica.md: 0.05 oscillated at L = 256, M = 512).
         steps: 500,
         learningRate: 0.05,
         alpha: 0.35,
