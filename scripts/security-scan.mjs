@@ -63,10 +63,10 @@ const FALSE_POSITIVES = [
     check: /^CSP_GLOBAL_CHECK$/,
     file: /(^|\/)main\/index\.(ts|js)$/,
     why:
-      'the header policy is APP_CONTENT_SECURITY_POLICY, joined from an array the scanner does ' +
-      "not evaluate; it allows scripts from 'self' only",
+      'the header policy is CONTENT_SECURITY_POLICY (src/shared/contentSecurityPolicy.ts), joined ' +
+      "from an array the scanner does not evaluate; it allows scripts from 'self' only",
     evidence: () => {
-      const options = read('src/main/electron/windowOptions.ts');
+      const options = read('src/shared/contentSecurityPolicy.ts');
       return (
         options.includes(`"script-src 'self'"`) &&
         !/unsafe-eval/.test(options) &&

@@ -5,6 +5,7 @@
  * own page allowed to load.
  */
 import type { BrowserWindowConstructorOptions } from 'electron';
+import { CONTENT_SECURITY_POLICY } from '../../shared/contentSecurityPolicy';
 
 export function mainWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {
@@ -35,19 +36,8 @@ export function mainWindowOptions(preloadPath: string): BrowserWindowConstructor
   };
 }
 
-/** The policy of the app's page; Plotly needs inline styles, nothing needs inline scripts. */
-export const APP_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-].join('; ');
+/** The policy of the app's page (one policy for both shells). */
+export const APP_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY;
 
 /**
  * Whether an IPC message or a navigation comes from the app's own page: the built renderer

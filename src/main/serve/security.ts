@@ -5,6 +5,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { CONTENT_SECURITY_POLICY } from '../../shared/contentSecurityPolicy';
 
 /** 32 random bytes, URL-safe: unguessable, and harmless in a query string. */
 export function createToken(): string {
@@ -64,22 +65,7 @@ export function isSameOrigin(origin: string | undefined, host: string | undefine
   return origin.toLowerCase() === `http://${host.toLowerCase()}`;
 }
 
-/**
- * Headers of every reply. The policy allows scripts and styles from this server only; inline
- * styles are allowed because Plotly sets element styles and injects its stylesheet.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** Headers of every reply. */
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
