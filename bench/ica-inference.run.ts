@@ -88,7 +88,8 @@ it('codes 10000 rows against a 2x dictionary faster than sklearn', () => {
   for (const [name, result] of Object.entries(results)) {
     console.log(
       `${name.padEnd(36)} ${result.seconds.toFixed(2).padStart(7)} s  KKT/alpha ${result.kkt.toExponential(1)}  ` +
-        `mean active ${result.meanActive.toFixed(1)}  peer/basis ${(result.seconds / basis).toFixed(2)}`,
+        `mean active ${result.meanActive.toFixed(1)}  peer/basis ` +
+        `${(result.seconds / basis).toFixed(2)}`,
     );
   }
 });

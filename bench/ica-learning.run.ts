@@ -112,7 +112,8 @@ it('reaches MMCS 0.95 on the medium planted benchmark', () => {
   }
 
   console.log(
-    `L = ${l}, ${m} planted features, 5 active per row, alpha ${ALPHA}, batch 256, ${cpus().length} cores`,
+    `L = ${l}, ${m} planted features, 5 active per row, alpha ${ALPHA}, batch 256, ` +
+      `${cpus().length} cores`,
   );
   console.log(
     `basis ica unit-norm: ${basisSeconds?.toFixed(1) ?? `not reached (MMCS ${score.toFixed(3)})`} s to MMCS ${TARGET} ` +
@@ -120,7 +121,8 @@ it('reaches MMCS 0.95 on the medium planted benchmark', () => {
   );
   console.log(
     `sklearn MiniBatchDictionaryLearning: ${peer.seconds?.toFixed(1) ?? `not reached (MMCS ${peer.mmcs.toFixed(3)})`} s ` +
-      `after ${peer.steps} batches (${peer.elapsed.toFixed(1)} s run), mean L0 ${peer.meanActive.toFixed(1)}`,
+      `after ${peer.steps} batches (${peer.elapsed.toFixed(1)} s run), mean L0 ` +
+      `${peer.meanActive.toFixed(1)}`,
   );
   if (basisSeconds !== undefined && peer.seconds !== null) {
     console.log(`peer time / basis time: ${(peer.seconds / basisSeconds).toFixed(2)}`);

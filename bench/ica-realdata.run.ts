@@ -59,7 +59,8 @@ it('reports bits per dimension of 1x and 2x bases', () => {
       `ica M=${config.features} (${multiple}x, alpha ${alpha}): ${extras.bitsPerDimension.toFixed(3)} bits/dim, ` +
         `mean active ${(active / HELD_OUT).toFixed(1)}, KKT/alpha ${extras.kktResidual.toExponential(1)}, ` +
         `train ${run.cpuSeconds.toFixed(1)} s CPU (${run.wallSeconds.toFixed(1)} s wall), ` +
-        `evaluation ${((performance.now() - start) / 1000).toFixed(1)} s, warnings: ${run.trainer.warnings().join('; ') || 'none'}`,
+        `evaluation ${((performance.now() - start) / 1000).toFixed(1)} s, warnings: ` +
+        `${run.trainer.warnings().join('; ') || 'none'}`,
     );
     if (dataset === 'patches' && multiple === 2) {
       const atoms = model.atoms();

@@ -27,7 +27,8 @@ it('trains ica with default settings on stories260K activations', () => {
     },
   );
   console.log(
-    `training: ${config.steps} steps of ${config.batchSize} rows, ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, ${cpus().length} cores`,
+    `training: ${config.steps} steps of ${config.batchSize} rows, ${wallSeconds.toFixed(1)} s ` +
+      `wall, ${cpuSeconds.toFixed(1)} s CPU, ${cpus().length} cores`,
   );
   const model = trainer.model();
   const heldOut = data.subarray(trainRows * columns);

@@ -77,7 +77,8 @@ async function measure(folder: string, dtype: 'f16' | 'f32', bytes: number, with
     await generate(path, rows, dtype);
     const size = (await fs.stat(path)).size;
     console.log(
-      `generated ${rows} x ${COLUMNS} ${dtype} (${(size / 2 ** 30).toFixed(2)} GiB) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `generated ${rows} x ${COLUMNS} ${dtype} (${(size / 2 ** 30).toFixed(2)} GiB) in ` +
+        `${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
 
     // Warm-up so that cat and Basis both read from the page cache.
@@ -134,7 +135,8 @@ it('streams large float16 and float32 .npy files in bounded memory, float32 at l
   if (free < MIN_FREE_BYTES) {
     target = Math.min(target, Math.floor(free / 4));
     console.log(
-      `only ${(free / 2 ** 30).toFixed(1)} GiB free in ${tmpdir()}: scaled the files down to ${(target / 2 ** 30).toFixed(2)} GiB`,
+      `only ${(free / 2 ** 30).toFixed(1)} GiB free in ${tmpdir()}: scaled the files down to ` +
+        `${(target / 2 ** 30).toFixed(2)} GiB`,
     );
   }
   try {
@@ -144,14 +146,22 @@ it('streams large float16 and float32 .npy files in bounded memory, float32 at l
     const percent = (rate: number, cat: number) => `${((100 * rate) / cat).toFixed(0)}% of cat`;
     console.log(
       [
-        `float16 file: ${half.rows} x ${COLUMNS}, ${megabytes(half.size).toFixed(0)} MB, page-cache hot`,
+        `float16 file: ${half.rows} x ${COLUMNS}, ${megabytes(half.size).toFixed(0)} MB, ` +
+          `page-cache hot`,
         `  cat > /dev/null: ${half.catRate.toFixed(0)} MB/s`,
-        `  readRows, 4 MB float32 blocks: ${half.sequentialRate.toFixed(0)} MB/s of file, ${(half.rowsPerSecond / 1e3).toFixed(0)} k rows/s (${percent(half.sequentialRate, half.catRate)})`,
-        `  TrainingBatches, batch ${BATCH_SIZE}, shuffled: ${half.batchRate!.toFixed(0)} MB/s of file, ${(half.batchRowsPerSecond! / 1e3).toFixed(0)} k rows/s`,
-        `float32 file: ${single.rows} x ${COLUMNS}, ${megabytes(single.size).toFixed(0)} MB, page-cache hot`,
+        `  readRows, 4 MB float32 blocks: ${half.sequentialRate.toFixed(0)} MB/s of file, ` +
+          `${(half.rowsPerSecond / 1e3).toFixed(0)} k rows/s ` +
+          `(${percent(half.sequentialRate, half.catRate)})`,
+        `  TrainingBatches, batch ${BATCH_SIZE}, shuffled: ${half.batchRate!.toFixed(0)} MB/s ` +
+          `of file, ${(half.batchRowsPerSecond! / 1e3).toFixed(0)} k rows/s`,
+        `float32 file: ${single.rows} x ${COLUMNS}, ${megabytes(single.size).toFixed(0)} MB, ` +
+          `page-cache hot`,
         `  cat > /dev/null: ${single.catRate.toFixed(0)} MB/s`,
-        `  readRows, 4 MB float32 blocks: ${single.sequentialRate.toFixed(0)} MB/s of file, ${(single.rowsPerSecond / 1e3).toFixed(0)} k rows/s (${percent(single.sequentialRate, single.catRate)})`,
-        `peak RSS of the benchmark process (vitest included): ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+        `  readRows, 4 MB float32 blocks: ${single.sequentialRate.toFixed(0)} MB/s of file, ` +
+          `${(single.rowsPerSecond / 1e3).toFixed(0)} k rows/s ` +
+          `(${percent(single.sequentialRate, single.catRate)})`,
+        `peak RSS of the benchmark process (vitest included): ` +
+          `${(peakRss / 2 ** 20).toFixed(0)} MiB`,
       ].join('\n'),
     );
     expect(peakRss).toBeLessThan(512 * 2 ** 20);

@@ -25,6 +25,7 @@ test('split product against one thread', async () => {
     best.split = Math.min(best.split, performance.now() - started);
   }
   console.log(
-    `${computeThreads()} threads: one thread ${best.serial.toFixed(0)} ms, split ${best.split.toFixed(0)} ms (best of 10)`,
+    `${computeThreads()} threads: one thread ${best.serial.toFixed(0)} ms, split ` +
+      `${best.split.toFixed(0)} ms (best of 10)`,
   );
 });

@@ -40,7 +40,8 @@ test(`profile ${METHOD}`, async () => {
     trainer.step(values, BATCH, s);
     const used = process.cpuUsage(cpu);
     console.log(
-      `step ${s}: ${(performance.now() - started).toFixed(0)} ms wall, ${((used.user + used.system) / 1000).toFixed(0)} ms CPU`,
+      `step ${s}: ${(performance.now() - started).toFixed(0)} ms wall, ` +
+        `${((used.user + used.system) / 1000).toFixed(0)} ms CPU`,
     );
   }
   trainer.dispose();

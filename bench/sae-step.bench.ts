@@ -116,10 +116,12 @@ test('SAE training step: Basis against PyTorch', async () => {
   const backend = await initializeBackend();
   const cores = availableParallelism();
   console.log(
-    `d = ${DIMENSIONS}, features = ${FEATURES}, batch = ${BATCH}, k = ${K}; ${cores} cores; Basis backend ${backend}`,
+    `d = ${DIMENSIONS}, features = ${FEATURES}, batch = ${BATCH}, k = ${K}; ${cores} cores; ` +
+      `Basis backend ${backend}`,
   );
   console.log(
-    `best of ${ROUNDS} interleaved rounds of ${TIMED_STEPS} steps per side (the machine is shared: the best round is the least disturbed)`,
+    `best of ${ROUNDS} interleaved rounds of ${TIMED_STEPS} steps per side (the machine is ` +
+      `shared: the best round is the least disturbed)`,
   );
   for (const [method, architecture] of [
     ['sae-topk', 'topk'],
@@ -153,7 +155,9 @@ test('SAE training step: Basis against PyTorch', async () => {
       console.log(`${method}: ${basisText}; ${peer}`);
     } else {
       console.log(
-        `${method}: ${basisText}; PyTorch ${peer.ms.toFixed(0)} ms wall, ${peer.cpuMs.toFixed(0)} ms CPU (${peer.threads} threads); peer / Basis = ${(peer.ms / basis.ms).toFixed(2)} wall, ${(peer.cpuMs / basis.cpuMs).toFixed(2)} CPU`,
+        `${method}: ${basisText}; PyTorch ${peer.ms.toFixed(0)} ms wall, ` +
+          `${peer.cpuMs.toFixed(0)} ms CPU (${peer.threads} threads); peer / Basis = ` +
+          `${(peer.ms / basis.ms).toFixed(2)} wall, ${(peer.cpuMs / basis.cpuMs).toFixed(2)} CPU`,
       );
     }
   }

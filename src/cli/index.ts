@@ -54,7 +54,8 @@ export async function main(argv: string[]): Promise<number> {
     if (positionals.length < command.positionals.required) {
       throw new BasisError(
         'input',
-        `${command.name} needs ${command.positionals.names.slice(positionals.length, command.positionals.required).join(' ')}: ${command.usage.split('\n')[0]}`,
+        `${command.name} needs ` +
+          `${command.positionals.names.slice(positionals.length, command.positionals.required).join(' ')}: ${command.usage.split('\n')[0]}`,
       );
     }
     const databasePath = resolveDatabasePath(typeof values.db === 'string' ? values.db : undefined);
@@ -126,7 +127,8 @@ function fail(error: unknown): number {
 function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
   return [
-    'basis: find features in neural-network activations with overcomplete ICA and sparse autoencoders',
+    'basis: find features in neural-network activations with overcomplete ICA and sparse ' +
+      'autoencoders',
     '',
     'Usage: basis COMMAND [arguments] [--db PATH] [--json]',
     '',

@@ -23,7 +23,8 @@ export function describeRun(run: RunSummary): string {
   if (m) {
     lines.push(
       `  explained variance ${formatNumber(m.explainedVariance)}  MSE ${formatNumber(m.mse)}  ` +
-        `L0 ${formatNumber(m.l0)}  cosine ${formatNumber(m.cosine)}  relative norm ${formatNumber(m.relativeNorm)}`,
+        `L0 ${formatNumber(m.l0)}  cosine ${formatNumber(m.cosine)}  relative norm ` +
+        `${formatNumber(m.relativeNorm)}`,
       `  bits/dim ${formatNumber(m.bitsPerDimension)}  dead ${m.deadFeatures}  dense ${m.denseFeatures}` +
         (m.kktResidual === null
           ? ''

@@ -159,7 +159,8 @@ class Reader {
     const value = this.at(position);
     if (!isMethod(value)) {
       throw inputError(
-        `${this.name(position, argument)} must be one of ${METHODS.join(', ')}, got ${JSON.stringify(value) ?? 'nothing'}`,
+        `${this.name(position, argument)} must be one of ${METHODS.join(', ')}, got ` +
+          `${JSON.stringify(value) ?? 'nothing'}`,
       );
     }
     return value;
@@ -250,7 +251,8 @@ export function parsePartialRunConfig(value: unknown, what: string): StartRunReq
   const fields = expectObject(value, what);
   if (!isMethod(fields.method)) {
     throw inputError(
-      `${what}.method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(fields.method) ?? 'nothing'}`,
+      `${what}.method must be one of ${METHODS.join(', ')}, got ` +
+        `${JSON.stringify(fields.method) ?? 'nothing'}`,
     );
   }
   const parsed = parseRunConfig(fields, neutralDimensions(fields)) as unknown as Record_;

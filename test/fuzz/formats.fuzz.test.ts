@@ -340,7 +340,8 @@ describe('format fuzzing', () => {
         cases++;
       }
       console.log(
-        `format fuzzing: ${cases} cases in ${Date.now() - started} ms, ${outcomes.read} read, ${outcomes.refused} refused`,
+        `format fuzzing: ${cases} cases in ${Date.now() - started} ms, ${outcomes.read} read, ` +
+          `${outcomes.refused} refused`,
       );
       expect(cases).toBeGreaterThanOrEqual(MIN_CASES);
       // The mutations must reach both outcomes, or they test nothing.

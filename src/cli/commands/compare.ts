@@ -30,10 +30,13 @@ export function describeComparison(comparison: DictionaryComparison): string {
     );
   return [
     `run ${comparison.runA} against run ${comparison.runB}:`,
-    `  mean best |cos| of run ${comparison.runA}'s atoms: ${formatNumber(comparison.meanBestCosine)}`,
-    `  atoms of run ${comparison.runA} with a match at |cos| >= 0.9: ${above(0.9)} of ${total}; >= 0.7: ${above(0.7)}`,
+    `  mean best |cos| of run ${comparison.runA}'s atoms: ` +
+      `${formatNumber(comparison.meanBestCosine)}`,
+    `  atoms of run ${comparison.runA} with a match at |cos| >= 0.9: ${above(0.9)} of ` +
+      `${total}; >= 0.7: ${above(0.7)}`,
     `  one-to-one matches at |cos| >= ${comparison.threshold}: ${comparison.matches.length}`,
-    `  unmatched: ${comparison.unmatchedA.length} atoms of run ${comparison.runA}, ${comparison.unmatchedB.length} of run ${comparison.runB}`,
+    `  unmatched: ${comparison.unmatchedA.length} atoms of run ${comparison.runA}, ` +
+      `${comparison.unmatchedB.length} of run ${comparison.runB}`,
     `  best matches: ${comparison.matches
       .slice(0, 8)
       .map((match) => `${match.featureA}~${match.featureB} (${formatNumber(match.cosine, 3)})`)

@@ -21,7 +21,8 @@ export const deleteCommand: Command = {
       }
       const prompt = createInterface({ input: process.stdin, output: process.stderr });
       const answer = await prompt.question(
-        `Delete run ${runId} (${run.method}, ${run.status}, ${run.config.features} features)? [y/N] `,
+        `Delete run ${runId} (${run.method}, ${run.status}, ${run.config.features} features)? ` +
+          `[y/N] `,
       );
       prompt.close();
       if (!/^y(es)?$/i.test(answer.trim())) {

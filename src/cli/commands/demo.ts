@@ -70,7 +70,8 @@ async function train(
   const started = await context.service().startRun({ datasetId, config });
   if (!context.json) {
     context.stderr.write(
-      `run ${started.id}: ${started.method}, ${started.config.features} features, ${config.steps} steps\n`,
+      `run ${started.id}: ${started.method}, ${started.config.features} features, ` +
+        `${config.steps} steps\n`,
     );
   }
   return watchRun(context, started);

@@ -18,7 +18,8 @@ export const exportCommand: Command = {
   usage: 'basis export RUN --format npy|saelens|csv --out PATH',
   details:
     'npy: the atoms, features x columns float32. saelens: a folder with cfg.json and\n' +
-    'sae_weights.safetensors (an ICA encoder is approximate, and says so). csv: one line per feature.',
+    'sae_weights.safetensors (an ICA encoder is approximate, and says so). csv: one line per ' +
+    'feature.',
   options: {
     format: { type: 'string', value: 'npy|saelens|csv', description: 'what to write (required)' },
     out: { type: 'string', value: 'PATH', description: 'file, or folder for saelens (required)' },

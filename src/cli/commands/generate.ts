@@ -17,7 +17,8 @@ export const generateCommand: Command = {
   summary: 'write synthetic activations with known (planted) features, for benchmarks',
   usage:
     'basis generate --out FILE [--dimensions 32] [--features 64] [--active 3] [--rows 20000]\n' +
-    '       [--magnitudes laplacian|uniform] [--probabilities uniform|decaying] [--noise 0.05] [--seed 0]',
+    '       [--magnitudes laplacian|uniform] [--probabilities uniform|decaying] [--noise 0.05] ' +
+    '[--seed 0]',
   details:
     'Writes FILE (.npy, rows x dimensions float32) and FILE without .npy plus .json (the truth).',
   options: {

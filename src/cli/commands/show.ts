@@ -70,7 +70,8 @@ function describeRunFeatures(run: RunSummary, features: FeatureDetail[], order: 
   return [
     describeRun(run),
     '',
-    `features by ${order} (${fitNote}; KS = Kolmogorov-Smirnov distance, LLR = log-likelihood ratio per value against a Gaussian):`,
+    `features by ${order} (${fitNote}; KS = Kolmogorov-Smirnov distance, LLR = log-likelihood ` +
+      `ratio per value against a Gaussian):`,
     table(
       [
         'feature',
@@ -112,9 +113,13 @@ function describeFeature(run: RunSummary, feature: FeatureDetail): string {
   });
   return [
     `run ${run.id} (${run.method}), feature ${feature.index}`,
-    `  density ${formatNumber(feature.density)}  mean ${formatNumber(feature.mean)}  max ${formatNumber(feature.max)}  kurtosis ${formatNumber(feature.kurtosis)}  atom norm ${formatNumber(feature.atomNorm)}`,
+    `  density ${formatNumber(feature.density)}  mean ${formatNumber(feature.mean)}  max ` +
+      `${formatNumber(feature.max)}  kurtosis ${formatNumber(feature.kurtosis)}  atom norm ` +
+      `${formatNumber(feature.atomNorm)}`,
     `  Laplace fit (${laplace.kind}${laplace.kind === 'one-sided' ? ', exponential on the nonzero activations' : ''}): ` +
-      `location ${formatNumber(laplace.location)}  scale ${formatNumber(laplace.scale)}  KS ${formatNumber(laplace.ksDistance)}  LLR vs Gaussian ${formatNumber(laplace.logLikelihoodRatio)}`,
+      `location ${formatNumber(laplace.location)}  scale ${formatNumber(laplace.scale)}  KS ` +
+      `${formatNumber(laplace.ksDistance)}  LLR vs Gaussian ` +
+      `${formatNumber(laplace.logLikelihoodRatio)}`,
     `  quantiles of the nonzero activations: ${feature.quantiles.map((q) => `q${q.q * 100} ${formatNumber(q.value, 3)}`).join('  ')}`,
     '',
     '  histogram of the nonzero activations (bin start, count):',
@@ -123,7 +128,8 @@ function describeFeature(run: RunSummary, feature: FeatureDetail): string {
     '  top activating rows:',
     ...feature.topExamples.map(
       (example) =>
-        `  ${String(example.row).padStart(8)}  ${formatNumber(example.value, 4).padStart(10)}  ${shortLabel(example.label, 70)}`,
+        `  ${String(example.row).padStart(8)}  ${formatNumber(example.value, 4).padStart(10)}  ` +
+        `${shortLabel(example.label, 70)}`,
     ),
   ].join('\n');
 }

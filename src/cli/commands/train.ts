@@ -104,7 +104,8 @@ export const trainCommand: Command = {
     const started = await service.startRun(runConfigFrom(context.options, dataset.id));
     if (!context.json) {
       context.stderr.write(
-        `run ${started.id}: ${started.method} with ${started.config.features} features on ${dataset.rows} x ${dataset.columns} (${started.config.steps} steps)\n`,
+        `run ${started.id}: ${started.method} with ${started.config.features} features on ` +
+          `${dataset.rows} x ${dataset.columns} (${started.config.steps} steps)\n`,
       );
     }
     const finished = await watchRun(context, started);

@@ -26,7 +26,8 @@ export function compareDictionaries(
 ): DictionaryComparison {
   if (a.dimensions !== b.dimensions) {
     throw inputError(
-      `runs ${a.runId} and ${b.runId} have atoms of ${a.dimensions} and ${b.dimensions} dimensions: compare runs on the same data`,
+      `runs ${a.runId} and ${b.runId} have atoms of ${a.dimensions} and ${b.dimensions} ` +
+        `dimensions: compare runs on the same data`,
     );
   }
   const unitA = unitRows(a);

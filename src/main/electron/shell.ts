@@ -212,7 +212,8 @@ export async function buildMenu(
               title: 'About Basis',
               message: `Basis ${app.getVersion()}`,
               detail:
-                'Overcomplete ICA and sparse autoencoders on neural-network activations, side by side.',
+                'Overcomplete ICA and sparse autoencoders on neural-network activations, side ' +
+                'by side.',
             }),
         },
         { label: 'Show the database file', click: () => shell.showItemInFolder(databasePath) },

@@ -130,7 +130,8 @@ async function refuseExisting(path: string): Promise<void> {
 
 function existsError(path: string): BasisError {
   return inputError(
-    `${path} exists already: choose another path (for example ${suggestion(path)}) or delete it first`,
+    `${path} exists already: choose another path (for example ${suggestion(path)}) or delete ` +
+      `it first`,
   );
 }
 
@@ -154,7 +155,8 @@ export function explain(error: unknown, path: string): Error {
     case 'ENOENT':
       return new BasisError(
         'io',
-        `cannot write ${path}: the folder ${folder} does not exist; create it or choose another folder`,
+        `cannot write ${path}: the folder ${folder} does not exist; create it or choose ` +
+          `another folder`,
       );
     case 'EACCES':
     case 'EPERM':
@@ -171,7 +173,8 @@ export function explain(error: unknown, path: string): Error {
     case 'EDQUOT':
       return new BasisError(
         'io',
-        `cannot write ${path}: the disk is full (or over quota); free some space or choose a folder on another disk`,
+        `cannot write ${path}: the disk is full (or over quota); free some space or choose a ` +
+          `folder on another disk`,
       );
     case 'ENOTDIR':
       return new BasisError(

@@ -79,7 +79,10 @@ function fromTensors(
     return fromDictionaryLearning(tensors, path);
   }
   throw inputError(
-    `${path}: not a known SAE layout; it holds ${Object.keys(tensors).join(', ') || 'no tensors'}. Expected W_enc/W_dec/b_enc/b_dec (SAELens), encoder.weight/encoder.bias/W_dec/b_dec (sparsify) or encoder.weight/encoder.bias/decoder.weight/bias (dictionary_learning)`,
+    `${path}: not a known SAE layout; it holds ` +
+      `${Object.keys(tensors).join(', ') || 'no tensors'}. Expected W_enc/W_dec/b_enc/b_dec ` +
+      `(SAELens), encoder.weight/encoder.bias/W_dec/b_dec (sparsify) or ` +
+      `encoder.weight/encoder.bias/decoder.weight/bias (dictionary_learning)`,
   );
 }
 
@@ -110,7 +113,9 @@ function fromSaeLens(
     config.normalize_activations !== null
   ) {
     warnings.push(
-      `cfg.json says normalize_activations = ${JSON.stringify(config.normalize_activations)}: the weights expect normalised inputs, and the factor is not stored with them; reconstructions of raw data may be off by a constant scale`,
+      `cfg.json says normalize_activations = ${JSON.stringify(config.normalize_activations)}: ` +
+        `the weights expect normalised inputs, and the factor is not stored with them; ` +
+        `reconstructions of raw data may be off by a constant scale`,
     );
   }
 
@@ -146,7 +151,8 @@ function fromSaeLens(
     case 'topk': {
       if (!Number.isInteger(k) || k < 1 || k > features) {
         throw inputError(
-          `${path}: a TopK SAE needs an integer k in 1..${features} in cfg.json, got ${String(config.k ?? kwargs.k)}`,
+          `${path}: a TopK SAE needs an integer k in 1..${features} in cfg.json, got ` +
+            `${String(config.k ?? kwargs.k)}`,
         );
       }
       if (
@@ -154,7 +160,8 @@ function fromSaeLens(
         !unitRows(W_dec.values, features, dimensions)
       ) {
         throw inputError(
-          `${path}: rescale_acts_by_decoder_norm with decoder rows of norm other than 1 is not supported; normalise the decoder first`,
+          `${path}: rescale_acts_by_decoder_norm with decoder rows of norm other than 1 is not ` +
+            `supported; normalise the decoder first`,
         );
       }
       return {
@@ -180,7 +187,8 @@ function fromSaeLens(
     }
     default:
       throw inputError(
-        `${path}: SAELens architecture ${JSON.stringify(architecture)} is not supported; Basis imports standard, topk and jumprelu`,
+        `${path}: SAELens architecture ${JSON.stringify(architecture)} is not supported; Basis ` +
+          `imports standard, topk and jumprelu`,
       );
   }
 }
@@ -199,7 +207,8 @@ function fromSparsify(
   const k = Number(config.k);
   if (!Number.isInteger(k) || k < 1 || k > features) {
     throw inputError(
-      `${path}: a sparsify SAE needs an integer k in 1..${features} in its cfg.json, got ${String(config.k)}`,
+      `${path}: a sparsify SAE needs an integer k in 1..${features} in its cfg.json, got ` +
+        `${String(config.k)}`,
     );
   }
   const checkpoint = baseCheckpoint(
@@ -315,7 +324,8 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   const stats = await fs.stat(path);
   if (!stats.isFile() || stats.size > MAX_CONFIG_BYTES) {
     throw inputError(
-      `${path} is not a configuration file (a regular file of at most ${MAX_CONFIG_BYTES} bytes); replace it with the cfg.json the SAE was saved with`,
+      `${path} is not a configuration file (a regular file of at most ${MAX_CONFIG_BYTES} ` +
+        `bytes); replace it with the cfg.json the SAE was saved with`,
     );
   }
   const text = await fs.readFile(path, 'utf8');
@@ -337,7 +347,9 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
 function refusePickle(path: string): void {
   if (['.pt', '.pth', '.bin', '.pkl', '.ckpt'].includes(extname(path))) {
     throw inputError(
-      `${basename(path)} is a Python pickle, which Basis does not open (loading it could run code); convert it with safetensors.torch.save_file(torch.load(path), "ae.safetensors") and import that`,
+      `${basename(path)} is a Python pickle, which Basis does not open (loading it could run ` +
+        `code); convert it with safetensors.torch.save_file(torch.load(path), "ae.safetensors") ` +
+        `and import that`,
     );
   }
 }
@@ -361,7 +373,8 @@ function expect2d(
   const found = need(tensors, name, path);
   if (found.shape.length !== 2 || found.shape[0] !== shape[0] || found.shape[1] !== shape[1]) {
     throw inputError(
-      `${path}: tensor ${name} has shape [${found.shape.join(', ')}], expected [${shape.join(', ')}]`,
+      `${path}: tensor ${name} has shape [${found.shape.join(', ')}], expected ` +
+        `[${shape.join(', ')}]`,
     );
   }
   return found;

@@ -15,7 +15,8 @@ export async function exportNpyDictionary(
 ): Promise<void> {
   if (atoms.length !== features * dimensions || features === 0 || dimensions === 0) {
     throw inputError(
-      `a dictionary of ${features} atoms in ${dimensions} dimensions needs ${features * dimensions} values, got ${atoms.length}`,
+      `a dictionary of ${features} atoms in ${dimensions} dimensions needs ` +
+        `${features * dimensions} values, got ${atoms.length}`,
     );
   }
   const bytes = transposedLittleEndianBytes(atoms, features, dimensions);

@@ -62,7 +62,8 @@ export function saeLensConfig(
     ? {
         approximate_encoder: true,
         approximate_encoder_note:
-          'this dictionary has no feed-forward encoder (overcomplete ICA infers codes by optimisation); W_enc and b_enc only approximate its inference',
+          'this dictionary has no feed-forward encoder (overcomplete ICA infers codes by ' +
+          'optimisation); W_enc and b_enc only approximate its inference',
       }
     : {};
   config.metadata = {
@@ -118,7 +119,8 @@ function sizes(weights: SaeLensWeights): { dimensions: number; features: number 
     weights.W_dec.length === dimensions * features;
   if (!consistent) {
     throw inputError(
-      `inconsistent SAE weights: b_dec ${dimensions}, b_enc ${features}, W_enc ${weights.W_enc.length}, W_dec ${weights.W_dec.length} values`,
+      `inconsistent SAE weights: b_dec ${dimensions}, b_enc ${features}, W_enc ` +
+        `${weights.W_enc.length}, W_dec ${weights.W_dec.length} values`,
     );
   }
   return { dimensions, features };

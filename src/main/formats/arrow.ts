@@ -260,7 +260,9 @@ function chooseColumn(fields: Field[], requested: string | undefined, where: str
     throw inputError(`${where}: no column holds float arrays; it holds ${describe()}`);
   }
   throw inputError(
-    `${where}: several columns hold float arrays (${candidates.map((field) => field.name).join(', ')}); choose one with the tensor option (--tensor NAME)`,
+    `${where}: several columns hold float arrays ` +
+      `(${candidates.map((field) => field.name).join(', ')}); choose one with the tensor option ` +
+      `(--tensor NAME)`,
   );
 }
 
@@ -278,7 +280,8 @@ async function regularOffsets(
   for (let i = 0; i <= length; i++) {
     if (offsets[i] !== first + i * step) {
       throw inputError(
-        `${where}: the arrays in the column have different lengths; Basis needs one (context, d_in) shape for every record`,
+        `${where}: the arrays in the column have different lengths; Basis needs one (context, ` +
+          `d_in) shape for every record`,
       );
     }
   }
@@ -438,7 +441,9 @@ export async function openArrowDataset(
           dtype !== chosen.dtype
         ) {
           throw inputError(
-            `${file.name}: column '${field.name}' holds (${matrix.context}, ${columns}) ${dtype} arrays here but (${chosen.context}, ${chosen.columns}) ${chosen.dtype} earlier; every record needs the same shape`,
+            `${file.name}: column '${field.name}' holds (${matrix.context}, ${columns}) ` +
+              `${dtype} arrays here but (${chosen.context}, ${chosen.columns}) ${chosen.dtype} ` +
+              `earlier; every record needs the same shape`,
           );
         }
         records += matrix.records;

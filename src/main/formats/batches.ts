@@ -165,7 +165,9 @@ export class TrainingBatches {
     };
     if (rows - this.excluded.length <= 0) {
       throw inputError(
-        `${basename(source.description.path)}: no rows are left for training (${rows} rows, ${this.excluded.length} held out for evaluation); use a larger file or fewer evaluation rows`,
+        `${basename(source.description.path)}: no rows are left for training (${rows} rows, ` +
+          `${this.excluded.length} held out for evaluation); use a larger file or fewer ` +
+          `evaluation rows`,
       );
     }
     this.random = new Random(options.seed);
@@ -276,7 +278,8 @@ export class TrainingBatches {
         if (!rowIsFinite(values, from, columns)) {
           if (skipNonfinite) continue;
           throw inputError(
-            `${basename(this.source.description.path)}: row ${row} holds NaN or infinity; drop such rows with --skip-nonfinite (skipNonfinite: true) or fix the data`,
+            `${basename(this.source.description.path)}: row ${row} holds NaN or infinity; drop ` +
+              `such rows with --skip-nonfinite (skipNonfinite: true) or fix the data`,
           );
         }
         if (from !== kept * columns) values.copyWithin(kept * columns, from, from + columns);
@@ -288,7 +291,8 @@ export class TrainingBatches {
     if (epochEnded) {
       if (this.keptThisEpoch === 0) {
         throw inputError(
-          `${basename(this.source.description.path)}: every training row holds NaN or infinity; nothing is left to train on`,
+          `${basename(this.source.description.path)}: every training row holds NaN or ` +
+            `infinity; nothing is left to train on`,
         );
       }
       this.epoch++;

@@ -100,7 +100,8 @@ export class RandomAccessFile {
       const { bytesRead } = await this.handle.read(target, done, length, offset + done);
       if (bytesRead === 0) {
         throw inputError(
-          `${this.name}: the file ended at byte ${offset + done} while reading; it was truncated or is being written`,
+          `${this.name}: the file ended at byte ${offset + done} while reading; it was ` +
+            `truncated or is being written`,
         );
       }
       done += bytesRead;
@@ -122,7 +123,8 @@ export class RandomAccessFile {
       offset + length > this.size
     ) {
       throw inputError(
-        `${this.name}: ${what} at bytes ${offset}..${offset + length} lies beyond the end of the file (${this.size} bytes): the file is truncated or damaged`,
+        `${this.name}: ${what} at bytes ${offset}..${offset + length} lies beyond the end of ` +
+          `the file (${this.size} bytes): the file is truncated or damaged`,
       );
     }
   }

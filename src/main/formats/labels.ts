@@ -79,7 +79,8 @@ export async function readLabels(path: string, expectedRows: number): Promise<La
   if (!stats.isFile()) throw inputError(`${path}: the label path is not a file`);
   if (stats.size > MAX_LABEL_FILE_BYTES) {
     throw inputError(
-      `${name}: the label file is ${formatBytes(stats.size)}; labels over 2 GB are not supported, shorten the context kept per row`,
+      `${name}: the label file is ${formatBytes(stats.size)}; labels over 2 GB are not ` +
+        `supported, shorten the context kept per row`,
     );
   }
   const bytes = await fs.readFile(path);
@@ -115,7 +116,8 @@ export async function readLabels(path: string, expectedRows: number): Promise<La
     for (let index = 0; index < lineCount; index++) {
       if (jsonLabel(line(index)) === undefined) {
         throw inputError(
-          `${name} line ${index + 1}: not a JSON object with a "text", "context" or "token" field; write one object per line`,
+          `${name} line ${index + 1}: not a JSON object with a "text", "context" or "token" ` +
+            `field; write one object per line`,
         );
       }
     }
@@ -127,7 +129,8 @@ export async function readLabels(path: string, expectedRows: number): Promise<La
   const count = lineCount - firstDataLine;
   if (count !== expectedRows) {
     throw inputError(
-      `${name}: holds ${count} labels${kind === 'tsv' ? ' (after its header line)' : ''} but the activations have ${expectedRows} rows; the label file needs one line per row`,
+      `${name}: holds ${count} labels${kind === 'tsv' ? ' (after its header line)' : ''} but ` +
+        `the activations have ${expectedRows} rows; the label file needs one line per row`,
     );
   }
   return {

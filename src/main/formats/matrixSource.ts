@@ -29,14 +29,16 @@ export function elementCount(shape: readonly number[], fileName: string): number
   for (const extent of shape) {
     if (!Number.isSafeInteger(extent) || extent < 0) {
       throw inputError(
-        `${fileName}: shape (${shape.join(', ')}) holds an invalid extent ${extent}: the header is damaged`,
+        `${fileName}: shape (${shape.join(', ')}) holds an invalid extent ${extent}: the ` +
+          `header is damaged`,
       );
     }
     count *= extent;
   }
   if (!Number.isSafeInteger(count)) {
     throw inputError(
-      `${fileName}: shape (${shape.join(', ')}) describes more elements than any file can hold: the header is damaged`,
+      `${fileName}: shape (${shape.join(', ')}) describes more elements than any file can ` +
+        `hold: the header is damaged`,
     );
   }
   return count;
@@ -49,14 +51,16 @@ export function rowsAndColumns(
 ): { rows: number; columns: number } {
   if (shape.length === 0) {
     throw inputError(
-      `${fileName}: the array is a single number (0-d), not a matrix of rows; save the activations as a 2-D array`,
+      `${fileName}: the array is a single number (0-d), not a matrix of rows; save the ` +
+        `activations as a 2-D array`,
     );
   }
   const count = elementCount(shape, fileName);
   const columns = shape[shape.length - 1]!;
   if (count === 0) {
     throw inputError(
-      `${fileName}: the array of shape (${shape.join(', ')}) holds no values: there is nothing to analyse`,
+      `${fileName}: the array of shape (${shape.join(', ')}) holds no values: there is nothing ` +
+        `to analyse`,
     );
   }
   return { rows: count / columns, columns };
@@ -78,7 +82,9 @@ export function checkDataFits(
   const available = Math.max(0, file.size - dataOffset);
   if (!Number.isSafeInteger(dataBytes) || dataBytes > available) {
     throw inputError(
-      `${file.name}: ${what} says ${rows} x ${columns} ${type.name} (${formatBytes(dataBytes)} of data) but the file holds ${formatBytes(available)} after the header: the file is truncated`,
+      `${file.name}: ${what} says ${rows} x ${columns} ${type.name} (${formatBytes(dataBytes)} ` +
+        `of data) but the file holds ${formatBytes(available)} after the header: the file is ` +
+        `truncated`,
     );
   }
 }

@@ -51,7 +51,8 @@ export async function readNpyHeader(
   const major = prefix[6]!;
   if (major !== 1 && major !== 2 && major !== 3) {
     throw inputError(
-      `${name}: .npy format version ${major}.${prefix[7]} is not known (1.0, 2.0 and 3.0 are); re-save it with numpy.save`,
+      `${name}: .npy format version ${major}.${prefix[7]} is not known (1.0, 2.0 and 3.0 are); ` +
+        `re-save it with numpy.save`,
     );
   }
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
@@ -62,12 +63,14 @@ export async function readNpyHeader(
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (headerLength > MAX_NPY_HEADER_BYTES) {
     throw inputError(
-      `${name}: the .npy header claims ${formatBytes(headerLength)}, more than the 100 MB any real header needs: the file is damaged or not a .npy file`,
+      `${name}: the .npy header claims ${formatBytes(headerLength)}, more than the 100 MB any ` +
+        `real header needs: the file is damaged or not a .npy file`,
     );
   }
   if (headerStart + headerLength > totalBytes) {
     throw inputError(
-      `${name}: the .npy header claims ${headerLength} bytes but the file holds ${totalBytes - headerStart} after the preamble: the file is truncated`,
+      `${name}: the .npy header claims ${headerLength} bytes but the file holds ` +
+        `${totalBytes - headerStart} after the preamble: the file is truncated`,
     );
   }
   const headerBytes = await read(headerStart, headerLength, 'the .npy header');
@@ -90,7 +93,8 @@ function parseHeaderDict(
   } catch (error) {
     if (!(error instanceof LiteralSyntaxError)) throw error;
     throw inputError(
-      `${name}: the .npy header is not a plain dict literal (${error.message}); Basis reads headers as data and never runs them. Re-save the array with numpy.save`,
+      `${name}: the .npy header is not a plain dict literal (${error.message}); Basis reads ` +
+        `headers as data and never runs them. Re-save the array with numpy.save`,
     );
   }
   if (value === null || typeof value !== 'object' || value.kind !== 'dict') {
@@ -121,7 +125,8 @@ function parseHeaderDict(
     !shape.items.every((item) => typeof item === 'number')
   ) {
     throw inputError(
-      `${name}: the .npy header has no 'shape' tuple of integers; re-save the array with numpy.save`,
+      `${name}: the .npy header has no 'shape' tuple of integers; re-save the array with ` +
+        `numpy.save`,
     );
   }
   return { descr, fortranOrder, shape: shape.items as number[] };
@@ -140,13 +145,16 @@ function elementFromDescr(descr: string, options: OpenOptions, name: string): El
   if (match && match[2] === 'V' && match[3] === '2') {
     if (options.dtype === 'bf16') return elementType('bf16', littleEndian);
     throw inputError(
-      `${name}: the elements are opaque 2-byte values ('${descr}'), which is how bfloat16 arrays saved through ml_dtypes look; if the data is bfloat16, open it with dtype bf16 (--dtype bf16)`,
+      `${name}: the elements are opaque 2-byte values ('${descr}'), which is how bfloat16 ` +
+        `arrays saved through ml_dtypes look; if the data is bfloat16, open it with dtype bf16 ` +
+        `(--dtype bf16)`,
     );
   }
   const element = match ? DESCR_KINDS[match[2]!]?.[Number(match[3])] : undefined;
   if (!element) {
     throw inputError(
-      `${name}: element type '${descr}' is not supported; Basis reads float16/32/64, bfloat16 and integer arrays. Convert with array.astype(numpy.float32)`,
+      `${name}: element type '${descr}' is not supported; Basis reads float16/32/64, bfloat16 ` +
+        `and integer arrays. Convert with array.astype(numpy.float32)`,
     );
   }
   return elementType(element, littleEndian);
@@ -169,14 +177,17 @@ export async function openNpyAt(
   const { rows, columns } = rowsAndColumns(header.shape, name);
   if (header.fortranOrder && header.shape.length > 2) {
     throw inputError(
-      `${name}: a ${header.shape.length}-D array in Fortran order cannot be read by rows in place; re-save it with numpy.save(path, numpy.ascontiguousarray(array))`,
+      `${name}: a ${header.shape.length}-D array in Fortran order cannot be read by rows in ` +
+        `place; re-save it with numpy.save(path, numpy.ascontiguousarray(array))`,
     );
   }
   const dataBytes = elementCount(header.shape, name) * header.type.bytes;
   const available = totalBytes - header.dataOffset;
   if (dataBytes > available) {
     throw inputError(
-      `${name}: header says ${header.shape.join(' x ')} ${header.type.name} (${formatBytes(dataBytes)} of data) but the file holds ${formatBytes(available)} after the header: the file is truncated`,
+      `${name}: header says ${header.shape.join(' x ')} ${header.type.name} ` +
+        `(${formatBytes(dataBytes)} of data) but the file holds ${formatBytes(available)} after ` +
+        `the header: the file is truncated`,
     );
   }
   return new MatrixSource(

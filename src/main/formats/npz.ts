@@ -41,7 +41,8 @@ function chooseMember(members: ZipMember[], requested: string | undefined, fileN
   if (arrays.length === 1) return arrays[0]!;
   if (arrays.length === 0) throw inputError(`${fileName}: the archive holds no .npy arrays`);
   throw inputError(
-    `${fileName}: holds several arrays (${listing}); choose one with the member option (--member NAME)`,
+    `${fileName}: holds several arrays (${listing}); choose one with the member option ` +
+      `(--member NAME)`,
   );
 }
 
@@ -64,7 +65,8 @@ export async function openNpz(path: string, options: OpenOptions = {}): Promise<
     }
     if (member.method !== 8) {
       throw inputError(
-        `${name}: compression method ${member.method} is not supported (stored and deflated are); re-save with numpy.savez`,
+        `${name}: compression method ${member.method} is not supported (stored and deflated ` +
+          `are); re-save with numpy.savez`,
       );
     }
     return await DeflatedMemberSource.open(file, member, name, options, description);
@@ -83,7 +85,8 @@ function byteLimit(limit: number, name: string): Transform {
       if (seen > limit) {
         callback(
           inputError(
-            `${name}: inflates to more than the ${limit} bytes its header declares: the archive is damaged`,
+            `${name}: inflates to more than the ${limit} bytes its header declares: the ` +
+              `archive is damaged`,
           ),
         );
       } else {
@@ -180,14 +183,18 @@ class DeflatedMemberSource implements ActivationSource {
     const header = await readNpyHeader(read, member.uncompressedBytes, name, options);
     if (header.fortranOrder && header.shape.length > 1) {
       throw inputError(
-        `${name}: a compressed Fortran-order array is not supported; re-save it with numpy.savez(path, numpy.ascontiguousarray(array))`,
+        `${name}: a compressed Fortran-order array is not supported; re-save it with ` +
+          `numpy.savez(path, numpy.ascontiguousarray(array))`,
       );
     }
     const { rows, columns } = rowsAndColumns(header.shape, name);
     const dataBytes = rows * columns * header.type.bytes;
     if (header.dataOffset + dataBytes > member.uncompressedBytes) {
       throw inputError(
-        `${name}: header says ${header.shape.join(' x ')} ${header.type.name} (${formatBytes(dataBytes)} of data) but the member holds ${formatBytes(member.uncompressedBytes - header.dataOffset)} after the header: the archive is truncated`,
+        `${name}: header says ${header.shape.join(' x ')} ${header.type.name} ` +
+          `(${formatBytes(dataBytes)} of data) but the member holds ` +
+          `${formatBytes(member.uncompressedBytes - header.dataOffset)} after the header: the ` +
+          `archive is truncated`,
       );
     }
     return new DeflatedMemberSource(file, member, name, options, {
@@ -220,7 +227,10 @@ class DeflatedMemberSource implements ActivationSource {
     const free = await fs.statfs(tmpdir()).then((stats) => stats.bavail * stats.bsize);
     if (free < needed * 1.1) {
       throw inputError(
-        `${this.name}: reading a compressed member needs ${formatBytes(needed)} of temporary space but ${tmpdir()} has ${formatBytes(free)} free; extract it once with numpy (numpy.save('x.npy', numpy.load(path)['${this.description.tensor}'])) and open the .npy`,
+        `${this.name}: reading a compressed member needs ${formatBytes(needed)} of temporary ` +
+          `space but ${tmpdir()} has ${formatBytes(free)} free; extract it once with numpy ` +
+          `(numpy.save('x.npy', numpy.load(path)['${this.description.tensor}'])) and open the ` +
+          `.npy`,
       );
     }
     this.temporaryFolder = await fs.mkdtemp(join(tmpdir(), 'basis-npz-'));
@@ -245,7 +255,8 @@ class DeflatedMemberSource implements ActivationSource {
     try {
       if (inflated.size !== needed) {
         throw inputError(
-          `${this.name}: inflated to ${inflated.size} bytes but the archive declares ${needed}: it is damaged`,
+          `${this.name}: inflated to ${inflated.size} bytes but the archive declares ` +
+            `${needed}: it is damaged`,
         );
       }
       const source = await openNpyAt(inflated, 0, inflated.size, this.name, this.options, {

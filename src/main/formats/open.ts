@@ -69,7 +69,8 @@ async function openFolder(path: string, options: OpenOptions): Promise<Activatio
     return openArrowDataset(trainFolder, options);
   }
   throw inputError(
-    `${path}: the folder holds neither .safetensors shards nor a Hugging Face datasets folder (.arrow files); open a file inside it instead`,
+    `${path}: the folder holds neither .safetensors shards nor a Hugging Face datasets folder ` +
+      `(.arrow files); open a file inside it instead`,
   );
 }
 
@@ -110,6 +111,8 @@ export async function openActivations(
   if (options.shape) return openRaw(absolute, options);
   if (PICKLE_EXTENSIONS.has(extension)) refusePickle(absolute, extension === '.bin');
   throw inputError(
-    `${basename(absolute)}: not a recognised activation file (.npy, .npz, .safetensors, a folder of shards, a Hugging Face datasets folder); for a raw file of floats give its shape and dtype (--shape ROWS,COLUMNS --dtype f32)`,
+    `${basename(absolute)}: not a recognised activation file (.npy, .npz, .safetensors, a ` +
+      `folder of shards, a Hugging Face datasets folder); for a raw file of floats give its ` +
+      `shape and dtype (--shape ROWS,COLUMNS --dtype f32)`,
   );
 }

@@ -14,7 +14,8 @@ export async function openRaw(path: string, options: OpenOptions = {}): Promise<
     const shape = options.shape;
     if (!shape || shape.length === 0) {
       throw inputError(
-        `${file.name}: a raw file has no header, so its shape must be given (--shape ROWS,COLUMNS) along with its element type (--dtype f32|f16|bf16|f64)`,
+        `${file.name}: a raw file has no header, so its shape must be given (--shape ` +
+          `ROWS,COLUMNS) along with its element type (--dtype f32|f16|bf16|f64)`,
       );
     }
     const type = elementType(options.dtype ?? 'f32');

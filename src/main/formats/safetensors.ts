@@ -58,13 +58,15 @@ export async function readSafetensorsHeader(file: RandomAccessFile): Promise<Saf
   const headerLength = new DataView(lengthBytes.buffer).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
     throw inputError(
-      `${name}: the safetensors header claims ${formatBytes(Number(headerLength))}, over the 100 MB limit: the file is damaged or not a safetensors file`,
+      `${name}: the safetensors header claims ${formatBytes(Number(headerLength))}, over the ` +
+        `100 MB limit: the file is damaged or not a safetensors file`,
     );
   }
   const length = Number(headerLength);
   if (8 + length > file.size) {
     throw inputError(
-      `${name}: the safetensors header claims ${formatBytes(length)} but the file holds ${formatBytes(file.size - 8)} after the length: the file is truncated`,
+      `${name}: the safetensors header claims ${formatBytes(length)} but the file holds ` +
+        `${formatBytes(file.size - 8)} after the length: the file is truncated`,
     );
   }
   const headerBytes = await file.read(8, length, 'the safetensors header');
@@ -73,7 +75,8 @@ export async function readSafetensorsHeader(file: RandomAccessFile): Promise<Saf
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (error) {
     throw inputError(
-      `${name}: the safetensors header is not valid UTF-8 JSON (${(error as Error).message}): the file is damaged`,
+      `${name}: the safetensors header is not valid UTF-8 JSON (${(error as Error).message}): ` +
+        `the file is damaged`,
     );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -102,7 +105,8 @@ export async function readSafetensorsHeader(file: RandomAccessFile): Promise<Saf
     const current = occupied[i]!;
     if (current.begin < previous.end) {
       throw inputError(
-        `${name}: tensors '${previous.name}' and '${current.name}' overlap in the data buffer: the file is damaged`,
+        `${name}: tensors '${previous.name}' and '${current.name}' overlap in the data buffer: ` +
+          `the file is damaged`,
       );
     }
   }
@@ -144,14 +148,16 @@ function parseEntry(
   const [begin, end] = offsets as [number, number];
   if (begin > end || end > bufferBytes) {
     throw inputError(
-      `${where} lies at bytes ${begin}..${end} of a data buffer of ${bufferBytes} bytes: the offsets point outside the file, which is truncated or damaged`,
+      `${where} lies at bytes ${begin}..${end} of a data buffer of ${bufferBytes} bytes: the ` +
+        `offsets point outside the file, which is truncated or damaged`,
     );
   }
   const type = elementType(element);
   const expected = elementCount(shape as number[], fileName) * type.bytes;
   if (expected !== end - begin) {
     throw inputError(
-      `${where} has shape (${shape.join(', ')}) ${dtype}, which needs ${expected} bytes, but its offsets span ${end - begin}: the header is damaged`,
+      `${where} has shape (${shape.join(', ')}) ${dtype}, which needs ${expected} bytes, but ` +
+        `its offsets span ${end - begin}: the header is damaged`,
     );
   }
   return {
@@ -180,7 +186,8 @@ export function chooseTensor(
     const entry = entries.find((candidate) => candidate.name === requested);
     if (!entry) {
       throw inputError(
-        `${fileName}: no tensor named '${requested}'; it holds ${describeEntries(entries) || 'no tensors'}`,
+        `${fileName}: no tensor named '${requested}'; it holds ` +
+          `${describeEntries(entries) || 'no tensors'}`,
       );
     }
     return entry;
@@ -191,7 +198,8 @@ export function chooseTensor(
   if (matrices.length === 0 && arrays.length === 1) return arrays[0]!;
   if (entries.length === 0) throw inputError(`${fileName}: the safetensors file holds no tensors`);
   throw inputError(
-    `${fileName}: holds several tensors, ${describeEntries(entries)}; choose one with the tensor option (--tensor NAME)`,
+    `${fileName}: holds several tensors, ${describeEntries(entries)}; choose one with the ` +
+      `tensor option (--tensor NAME)`,
   );
 }
 

@@ -104,7 +104,9 @@ export async function openSafetensorsShards(
       const { columns, dtype, tensor } = part.description;
       if (columns !== first.columns || dtype !== first.dtype) {
         throw inputError(
-          `${folder}: shard ${basename(part.description.path)} holds ${columns} columns of ${dtype} (tensor ${tensor}) but ${basename(first.path)} holds ${first.columns} of ${first.dtype}; all shards must match`,
+          `${folder}: shard ${basename(part.description.path)} holds ${columns} columns of ` +
+            `${dtype} (tensor ${tensor}) but ${basename(first.path)} holds ${first.columns} of ` +
+            `${first.dtype}; all shards must match`,
         );
       }
     }

@@ -106,7 +106,8 @@ export async function readTokenLabels(
     const count = rows * columns;
     if (count !== expectedRows) {
       throw inputError(
-        `${basename(tokenIdsPath)}: holds ${count} token ids but the activations have ${expectedRows} rows; they must match one to one`,
+        `${basename(tokenIdsPath)}: holds ${count} token ids but the activations have ` +
+          `${expectedRows} rows; they must match one to one`,
       );
     }
     const values = await source.readRows(0, rows);
@@ -115,7 +116,8 @@ export async function readTokenLabels(
       const id = values[i]!;
       if (!Number.isInteger(id) || id < 0 || id >= vocabulary.length) {
         throw inputError(
-          `${basename(tokenIdsPath)}: token id ${id} at row ${i} is outside the vocabulary of ${vocabulary.length} tokens in ${basename(vocabularyPath)}`,
+          `${basename(tokenIdsPath)}: token id ${id} at row ${i} is outside the vocabulary of ` +
+            `${vocabulary.length} tokens in ${basename(vocabularyPath)}`,
         );
       }
       ids[i] = id;

@@ -127,7 +127,8 @@ export async function readZipMembers(file: RandomAccessFile): Promise<ZipMember[
     const dataOffset = localOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
     if (dataOffset + compressedBytes > file.size) {
       throw damaged(
-        `member '${memberName}' claims ${compressedBytes} bytes at offset ${dataOffset} of a ${file.size}-byte file`,
+        `member '${memberName}' claims ${compressedBytes} bytes at offset ${dataOffset} of a ` +
+          `${file.size}-byte file`,
       );
     }
     members.push({ name: memberName, method, compressedBytes, uncompressedBytes, dataOffset });

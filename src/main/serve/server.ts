@@ -90,7 +90,8 @@ export async function startServer(api: BasisApi, options: ServerOptions): Promis
       return sendText(
         response,
         401,
-        'missing or wrong token: open the address that "basis serve" printed (it ends in ?token=...)',
+        'missing or wrong token: open the address that "basis serve" printed (it ends in ' +
+          '?token=...)',
       );
     }
 

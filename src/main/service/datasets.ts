@@ -29,7 +29,8 @@ export async function openAndRecordDataset(
     const description = source.description;
     if (description.rows === 0 || description.columns === 0) {
       throw inputError(
-        `${absolutePath}: the activations are empty (${description.rows} x ${description.columns}); nothing to train on`,
+        `${absolutePath}: the activations are empty (${description.rows} x ` +
+          `${description.columns}); nothing to train on`,
       );
     }
     if (
@@ -37,7 +38,8 @@ export async function openAndRecordDataset(
       options.imageShape[0] * options.imageShape[1] !== description.columns
     ) {
       throw inputError(
-        `image shape ${options.imageShape.join(' x ')} does not match the ${description.columns} columns`,
+        `image shape ${options.imageShape.join(' x ')} does not match the ` +
+          `${description.columns} columns`,
       );
     }
     if (labelsPath !== null) await labels.get(labelsPath, description.rows);

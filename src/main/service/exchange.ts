@@ -60,7 +60,8 @@ export async function exportRunFiles(
           ...(weights.approximateEncoder
             ? {
                 approximate_encoder:
-                  'the encoder approximates the model own inference (ICA codes come from MAP inference, not from this feed-forward encoder)',
+                  'the encoder approximates the model own inference (ICA codes come from MAP ' +
+                  'inference, not from this feed-forward encoder)',
               }
             : {}),
         },
@@ -87,7 +88,8 @@ export async function importDictionaryFile(
   const imported = await importDictionary(path);
   if (imported.dimensions !== dataset.columns) {
     throw inputError(
-      `${path} reads ${imported.dimensions} dimensions but ${dataset.path} has ${dataset.columns} columns: import it with the activations it was trained on`,
+      `${path} reads ${imported.dimensions} dimensions but ${dataset.path} has ` +
+        `${dataset.columns} columns: import it with the activations it was trained on`,
     );
   }
   const config = {

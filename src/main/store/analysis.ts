@@ -144,7 +144,8 @@ export class AnalysisRepository {
       .get(runId, index) as { histogram: string; quantiles: string; atom: Buffer } | undefined;
     if (row === undefined || detail === undefined) {
       throw notFound(
-        `run ${runId} has no feature ${index}: features are numbered from 0 and exist once the run completed`,
+        `run ${runId} has no feature ${index}: features are numbered from 0 and exist once the ` +
+          `run completed`,
       );
     }
     const examples = this.database

@@ -22,7 +22,8 @@ export class CheckpointRepository {
     this.database.transaction(() => {
       this.database
         .prepare(
-          'INSERT OR REPLACE INTO checkpoints (run_id, step, tensors, created_at) VALUES (?, ?, ?, ?)',
+          'INSERT OR REPLACE INTO checkpoints (run_id, step, tensors, created_at) VALUES (?, ' +
+            '?, ?, ?)',
         )
         .run(runId, step, bytes, now());
       this.database

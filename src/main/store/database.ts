@@ -36,7 +36,8 @@ export function openDatabase(path: string): Database.Database {
     if (error instanceof BasisError) throw error;
     throw new BasisError(
       'io',
-      `${path} is not a usable Basis database: ${(error as Error).message} (choose another with --db)`,
+      `${path} is not a usable Basis database: ${(error as Error).message} (choose another ` +
+        `with --db)`,
     );
   }
   const interrupted = markOrphanedRuns(database);

@@ -228,7 +228,8 @@ class IcaTrainer implements Trainer {
     if (state.unconvergedBatches > 0) {
       warnings.push(
         `KKT residual above tolerance (${config.inferenceTolerance} alpha) in ` +
-          `${state.unconvergedBatches} of ${state.updates} batches (cap ${config.inferenceIterations} sweeps)`,
+          `${state.unconvergedBatches} of ${state.updates} batches (cap ` +
+          `${config.inferenceIterations} sweeps)`,
       );
     }
     return warnings;

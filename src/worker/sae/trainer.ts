@@ -89,7 +89,9 @@ export class SaeTrainer implements Trainer {
     if (!Number.isFinite(pass.losses.loss)) {
       // Refused before the update, so the parameters stay usable for a resumed run.
       throw inputError(
-        `step ${step}: the loss is not finite (${pass.losses.loss}): the batch holds NaN or infinite values (turn on skipNonfinite), or the learning rate ${this.config.learningRate} is too high`,
+        `step ${step}: the loss is not finite (${pass.losses.loss}): the batch holds NaN or ` +
+          `infinite values (turn on skipNonfinite), or the learning rate ` +
+          `${this.config.learningRate} is too high`,
       );
     }
 
@@ -203,7 +205,8 @@ export class SaeTrainer implements Trainer {
     const dead = this.deadMask().reduce((sum, d) => sum + d, 0);
     if (dead === 0) return [];
     return [
-      `${dead} of ${this.state.parameters.features} features are dead (no activation in the last ${this.config.deadWindowRows} training rows)`,
+      `${dead} of ${this.state.parameters.features} features are dead (no activation in the ` +
+        `last ${this.config.deadWindowRows} training rows)`,
     ];
   }
 
@@ -415,7 +418,8 @@ function required(
   const found = checkpoint[name];
   if (found === undefined) {
     throw inputError(
-      `the SAE checkpoint has no tensor "${name}": it was not written by a Basis SAE or an SAE import`,
+      `the SAE checkpoint has no tensor "${name}": it was not written by a Basis SAE or an SAE ` +
+        `import`,
     );
   }
   return found;
@@ -425,7 +429,8 @@ function expectShape(checkpoint: NamedTensors, name: string, shape: number[]): v
   const found = required(checkpoint, name);
   if (found.shape.length !== shape.length || found.shape.some((extent, i) => extent !== shape[i])) {
     throw inputError(
-      `SAE checkpoint tensor "${name}" has shape [${found.shape.join(', ')}], expected [${shape.join(', ')}]`,
+      `SAE checkpoint tensor "${name}" has shape [${found.shape.join(', ')}], expected ` +
+        `[${shape.join(', ')}]`,
     );
   }
   if (found.values.length !== shape.reduce((a, b) => a * b, 1)) {

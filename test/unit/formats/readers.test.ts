@@ -155,7 +155,8 @@ const cases: ReaderCase[] = [
       write(
         'v3.npy',
         npyWithHeaderText(
-          `{"descr": "<f4", "fortran_order": False, "shape": (${ROWS}L, ${COLUMNS}), "note": "été"}`,
+          `{"descr": "<f4", "fortran_order": False, "shape": (${ROWS}L, ${COLUMNS}), "note": ` +
+            `"été"}`,
           encodeValues(FLOATS, 'f32'),
           3,
         ),
@@ -370,7 +371,8 @@ describe('activation readers', () => {
       }
       const reference = JSON.parse(
         runPython(
-          `import numpy, json, sys\na = numpy.load(sys.argv[1], mmap_mode='r')\nprint(json.dumps([float(v) for v in a[16000:16384].ravel()]))`,
+          `import numpy, json, sys\na = numpy.load(sys.argv[1], ` +
+            `mmap_mode='r')\nprint(json.dumps([float(v) for v in a[16000:16384].ravel()]))`,
           [path],
         ),
       ) as number[];

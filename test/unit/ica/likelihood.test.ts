@@ -191,7 +191,8 @@ describe('approximate log-likelihood', () => {
         absolute += Math.abs(approximate[r]! - exact[r]!) / n;
       }
       report.push(
-        `beta/theta ${smoothing.toFixed(2)}: mean error ${bias.toFixed(3)} nats, mean |error| ${absolute.toFixed(3)}`,
+        `beta/theta ${smoothing.toFixed(2)}: mean error ${bias.toFixed(3)} nats, mean |error| ` +
+          `${absolute.toFixed(3)}`,
       );
       if (smoothing === DEFAULT_SMOOTHING) errorAtDefault = absolute;
     }

@@ -46,7 +46,8 @@ describe('T4: 16 x 32 recovery', () => {
     const activity = mmcs('activity');
     const literal = mmcs('literal');
     console.log(
-      `T4 MMCS: unit-norm ${unitNorm.toFixed(4)}, activity ${activity.toFixed(4)}, literal ${literal.toFixed(4)}`,
+      `T4 MMCS: unit-norm ${unitNorm.toFixed(4)}, activity ${activity.toFixed(4)}, literal ` +
+        `${literal.toFixed(4)}`,
     );
     expect(unitNorm).toBeGreaterThanOrEqual(0.95);
     expect(activity).toBeGreaterThanOrEqual(0.95);
