@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/shared/random';
-import { invert } from '../../../src/worker/linalg/dense';
+import { gramOfRows, invert, multiplyTransposed } from '../../../src/worker/linalg/dense';
 import {
   applyLearningRule,
   learningRateAt,
+  normaliseRows,
   overcompleteRateScale,
+  rowNorms,
 } from '../../../src/worker/ica/learning';
+import { fistaCodes } from '../../../src/worker/ica/fista';
+import { sparseCode } from '../../../src/worker/ica/inference';
 import { naturalGradientStep } from '../../../src/worker/ica/complete';
 import { icaMethod } from '../../../src/worker/ica/method';
 import { recoveryScores } from '../../../src/main/analysis/recovery';
@@ -149,6 +153,70 @@ describe('T2: learning three sources from two mixtures', () => {
       scores: recoveryScores(truth.subarray(0, 2 * features), features, atoms, features, 2),
     };
   }
+
+  /**
+   * The spec's reference loop under `literal`: random unit Gaussian atoms, batches of 500
+   * rows drawn with replacement, 1500 updates, eta_0 0.05, tau 500, theta 1, alpha 1e-3.
+   * `early` codes each batch with 150 cold-start FISTA steps of size 1 / trace(G); otherwise
+   * the codes are exact MAP (homotopy). Returns the atom norms.
+   */
+  function literalNorms(seed: number, early: boolean): number[] {
+    const random = new Random(seed);
+    const rows = 20000;
+    const batchSize = 500;
+    const data = mixtures(200 + seed, rows, 3);
+    const dictionary = new Float64Array(6);
+    for (let i = 0; i < 6; i++) dictionary[i] = random.gaussian();
+    normaliseRows(dictionary, 3, 2);
+    const batch = new Float64Array(batchSize * 2);
+    for (let step = 0; step < 1500; step++) {
+      for (let r = 0; r < batchSize; r++) {
+        const row = random.integer(rows);
+        batch.set(data.subarray(row * 2, row * 2 + 2), r * 2);
+      }
+      const problem = { gram: gramOfRows(dictionary, 3, 2), features: 3, alpha: 1e-3 };
+      const correlations = multiplyTransposed(batch, batchSize, dictionary, 3, 2);
+      let codes: Float64Array;
+      if (early) {
+        codes = fistaCodes(problem, correlations, batchSize, 150, 'trace');
+      } else {
+        codes = new Float64Array(batchSize * 3);
+        sparseCode(problem, correlations, batchSize, codes, {
+          tolerance: 1e-6,
+          maxSweeps: 100,
+          polish: true,
+        });
+      }
+      const rate = learningRateAt(0.05, 500, step);
+      applyLearningRule(dictionary, 3, 2, codes, batchSize, 1, rate, 'literal');
+    }
+    return Array.from(rowNorms(dictionary, 3, 2));
+  }
+
+  // The spec's collapse needs early-stopped codes. With exact codes the three-atom
+  // equilibrium is stable: each atom is used wherever the data's direction lies between
+  // its neighbours (on the L1 ball's hexagon), which does not change with its length while
+  // it stays a vertex, and its codes scale as 1 / length, so theta E|s_m| = 1 pulls it back.
+  // Early-stopped codes lie between the minimum-L2 and minimum-L1 ones; the minimum-L2
+  // share of an atom shrinks with its length, which makes a short atom shorter.
+  // The spec says "in every seed"; here 8 of seeds 1-12 collapse (1, 3, 5-8, 10, 11), the
+  // others keep three atoms of norm about 1.25, and seed 9 is still shrinking at 1500 updates
+  // (the spec's loop in numpy: 8 of 12 as well). Seeds 1-6 give 4.
+  it('literal with early-stopped FISTA codes collapses a column in most seeds', () => {
+    let collapsed = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const norms = literalNorms(seed, true).sort((a, b) => a - b);
+      if (norms[0]! < 0.01) collapsed++;
+      expect(norms[1]).toBeGreaterThan(1);
+    }
+    expect(collapsed).toBeGreaterThanOrEqual(3);
+  });
+
+  it('literal with exact MAP codes keeps all three columns', () => {
+    for (const seed of [1, 2, 3]) {
+      for (const norm of literalNorms(seed, false)) expect(norm).toBeGreaterThan(0.9);
+    }
+  });
 
   it('unit-norm recovers the three directions in at least two of three seeds', () => {
     let recovered = 0;
