@@ -7,18 +7,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendRaw, type RawReply, type RawRequest } from '../support/rawHttp';
 import { startCli, waitForOutput } from '../integration/cliHarness';
 import { createWorkspace, type Workspace } from './harness';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 let workspace: Workspace;
 let server: ChildProcess;
@@ -50,40 +44,13 @@ afterAll(async () => {
 });
 
 /** A raw request: the path is sent byte for byte, and every header is ours to choose. */
-function send(
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: options.method ?? 'GET',
-        headers: { Host: `127.0.0.1:${port}`, ...options.headers },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
-    request.on('error', reject);
-    if (options.body !== undefined) request.write(options.body);
-    request.end();
-  });
+function send(path: string, options: RawRequest = {}): Promise<RawReply> {
+  return sendRaw(port, path, options);
 }
 
 const bearer = (): Record<string, string> => ({ Authorization: `Bearer ${token}` });
 
-function expectNoCorsGrant(reply: Reply): void {
+function expectNoCorsGrant(reply: RawReply): void {
   for (const name of Object.keys(reply.headers)) {
     expect(name.toLowerCase()).not.toMatch(/^access-control-allow/);
   }

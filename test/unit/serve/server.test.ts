@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendRaw, type RawReply, type RawRequest } from '../../support/rawHttp';
 import { startServer, type RunningServer } from '../../../src/main/serve/server';
 import { createService, type BasisService } from '../../../src/main/service/service';
 import type { ApiReply, DatasetInfo } from '../../../src/shared/contract';
@@ -11,46 +11,8 @@ import { tokenCookieName } from '../../../src/main/serve/security';
 /** The real npy file of the shared data, small enough to record quickly. */
 const GLOVE = join(process.cwd(), '..', 'shared', 'data', 'glove');
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/**
- * A raw HTTP request, so that tests control every header (fetch would refuse to set Host
- * and Origin by hand).
- */
-function send(
-  server: RunningServer,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: server.port,
-        path,
-        method: options.method ?? 'GET',
-        headers: { Host: `127.0.0.1:${server.port}`, ...options.headers },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
-    request.on('error', reject);
-    if (options.body !== undefined) request.write(options.body);
-    request.end();
-  });
+function send(server: RunningServer, path: string, options: RawRequest = {}): Promise<RawReply> {
+  return sendRaw(server.port, path, options);
 }
 
 function call(
