@@ -8,25 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/contract';
 import { childPids } from '../safety/harness';
-import { assertBuilt, json, runCli, startCli, waitForOutput } from './cliHarness';
+import { assertBuilt, json, runCli, smallRunFlags, startCli, waitForOutput } from './cliHarness';
 
 let folder: string;
 let database: string;
 let data: string;
-const TRAIN = [
-  '--method',
-  'sae-topk',
-  '--features',
-  '32',
-  '--k',
-  '4',
-  '--batch',
-  '64',
-  '--eval-rows',
-  '200',
-  '--checkpoint-every',
-  '20',
-];
+const TRAIN = smallRunFlags({ 'checkpoint-every': 20 });
 
 beforeAll(async () => {
   assertBuilt();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetInfo, DictionaryComparison, RunSummary } from '../../src/shared/contract';
-import { assertBuilt, json, runCli } from './cliHarness';
+import { assertBuilt, json, runCli, smallRunFlags } from './cliHarness';
 
 let folder: string;
 let database: string;
@@ -104,23 +104,7 @@ describe('basis CLI', () => {
 
     saeRun = json<RunSummary>(
       await runCli(
-        [
-          'train',
-          data,
-          '--method',
-          'sae-topk',
-          '--features',
-          '32',
-          '--k',
-          '4',
-          '--steps',
-          '40',
-          '--batch',
-          '128',
-          '--eval-rows',
-          '300',
-          '--json',
-        ],
+        ['train', data, ...smallRunFlags({ steps: 40, batch: 128, 'eval-rows': 300 }), '--json'],
         database,
       ),
     );

@@ -45,6 +45,27 @@ export function runCli(args: string[], database: string): Promise<CliResult> {
   return startCli(args, database).done;
 }
 
+/** The flags of a small, quick SAE run (TopK, 32 features, k 4, batch 64, 200 eval rows). */
+const SMALL_RUN: Record<string, string | number | undefined> = {
+  method: 'sae-topk',
+  features: 32,
+  k: 4,
+  batch: 64,
+  'eval-rows': 200,
+};
+
+/**
+ * `basis train` flags for a small run: SMALL_RUN with `changes` applied (an undefined value
+ * drops the flag, e.g. `k` for a ReLU SAE).
+ */
+export function smallRunFlags(changes: Record<string, string | number | undefined> = {}): string[] {
+  const flags: string[] = [];
+  for (const [name, value] of Object.entries({ ...SMALL_RUN, ...changes })) {
+    if (value !== undefined) flags.push(`--${name}`, String(value));
+  }
+  return flags;
+}
+
 /** Parses --json output. */
 export function json<T>(result: CliResult): T {
   if (result.code !== 0) {

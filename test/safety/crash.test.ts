@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/contract';
-import { json, runCli, startCli, waitForOutput } from '../integration/cliHarness';
+import { json, runCli, smallRunFlags, startCli, waitForOutput } from '../integration/cliHarness';
 import {
   childPids,
   createWorkspace,
@@ -27,20 +27,7 @@ import {
  * with exactly the parameters of an uninterrupted run of the same seed.
  */
 const STEPS = 3000;
-const TRAIN = [
-  '--method',
-  'sae-topk',
-  '--features',
-  '32',
-  '--k',
-  '4',
-  '--batch',
-  '64',
-  '--seed',
-  '11',
-  '--eval-rows',
-  '200',
-];
+const TRAIN = smallRunFlags({ seed: 11 });
 
 let workspace: Workspace;
 

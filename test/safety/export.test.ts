@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/contract';
-import { BIN, json, ROOT, runCli } from '../integration/cliHarness';
+import { BIN, json, ROOT, runCli, smallRunFlags } from '../integration/cliHarness';
 import { createWorkspace, type Workspace } from './harness';
 
 const FORMATS = ['npy', 'saelens', 'csv'] as const;
@@ -39,16 +39,7 @@ beforeAll(async () => {
       [
         'train',
         workspace.data,
-        '--method',
-        'sae-relu',
-        '--features',
-        '32',
-        '--steps',
-        '20',
-        '--batch',
-        '64',
-        '--eval-rows',
-        '200',
+        ...smallRunFlags({ method: 'sae-relu', k: undefined, steps: 20 }),
         '--json',
       ],
       workspace.database,

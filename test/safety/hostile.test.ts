@@ -26,7 +26,7 @@ import { API_METHOD_NAMES, type ApiMethodName } from '../../src/shared/contract'
 import { parseArguments } from '../../src/shared/contractArguments';
 import { BasisError, serializeError, type ErrorKind } from '../../src/shared/errors';
 import { Random } from '../../src/shared/random';
-import { json, ROOT, runCli } from '../integration/cliHarness';
+import { json, ROOT, runCli, smallRunFlags } from '../integration/cliHarness';
 import { createWorkspace, type Workspace } from './harness';
 
 /** Any single hostile case must settle within this (a loaded 2-core machine). */
@@ -43,23 +43,7 @@ beforeAll(async () => {
   workspace = await createWorkspace('hostile');
   const trained = json<{ id: number; status: string }>(
     await runCli(
-      [
-        'train',
-        workspace.data,
-        '--method',
-        'sae-topk',
-        '--features',
-        '32',
-        '--k',
-        '4',
-        '--steps',
-        '20',
-        '--batch',
-        '64',
-        '--eval-rows',
-        '200',
-        '--json',
-      ],
+      ['train', workspace.data, ...smallRunFlags({ steps: 20 }), '--json'],
       workspace.database,
     ),
   );

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/store/store';
 import { migrate, schemaVersion } from '../../src/main/store/migrate';
 import { MIGRATIONS } from '../../src/main/store/migrations';
-import { json, runCli } from '../integration/cliHarness';
+import { json, runCli, smallRunFlags } from '../integration/cliHarness';
 import { createWorkspace, type Workspace } from './harness';
 
 let workspace: Workspace;
@@ -21,25 +21,7 @@ beforeAll(async () => {
   workspace = await createWorkspace('migrations');
   const run = json<{ status: string }>(
     await runCli(
-      [
-        'train',
-        workspace.data,
-        '--method',
-        'sae-topk',
-        '--features',
-        '32',
-        '--k',
-        '4',
-        '--steps',
-        '30',
-        '--batch',
-        '64',
-        '--eval-rows',
-        '200',
-        '--checkpoint-every',
-        '10',
-        '--json',
-      ],
+      ['train', workspace.data, ...smallRunFlags({ steps: 30, 'checkpoint-every': 10 }), '--json'],
       workspace.database,
     ),
   );
