@@ -244,6 +244,13 @@ function fromDictionaryLearning(tensors: NamedTensors, path: string): ImportedDi
     features,
   );
   const warnings: string[] = [];
+  const imported = (config: ImportedDictionary['config']): ImportedDictionary => ({
+    source: 'dictionary_learning',
+    config,
+    dimensions,
+    checkpoint,
+    warnings,
+  });
   const k = tensors.k?.values[0];
   if (k !== undefined) {
     if (!Number.isInteger(k) || k < 1 || k > features)
@@ -255,29 +262,11 @@ function fromDictionaryLearning(tensors: NamedTensors, path: string): ImportedDi
         shape: [features],
         values: new Float32Array(features).fill(threshold),
       };
-      return {
-        source: 'dictionary_learning',
-        config: { method: 'sae-batchtopk', features, k },
-        dimensions,
-        checkpoint,
-        warnings,
-      };
+      return imported({ method: 'sae-batchtopk', features, k });
     }
-    return {
-      source: 'dictionary_learning',
-      config: { method: 'sae-topk', features, k },
-      dimensions,
-      checkpoint,
-      warnings,
-    };
+    return imported({ method: 'sae-topk', features, k });
   }
-  return {
-    source: 'dictionary_learning',
-    config: { method: 'sae-relu', features },
-    dimensions,
-    checkpoint,
-    warnings,
-  };
+  return imported({ method: 'sae-relu', features });
 }
 
 function baseCheckpoint(
