@@ -161,28 +161,10 @@ export function NewRunView({ params, navigate }: ViewProps) {
           ) : null
         ) : (
           <>
-            <div className="form-grid">
-              {knobs.main.map((knob) => (
-                <KnobField
-                  key={knob.field}
-                  knob={knob}
-                  value={values[knob.field]}
-                  onChange={setValue}
-                />
-              ))}
-            </div>
+            <KnobGrid knobs={knobs.main} values={values} onChange={setValue} />
             <details className="advanced">
               <summary>Advanced ({knobs.advanced.length} settings)</summary>
-              <div className="form-grid">
-                {knobs.advanced.map((knob) => (
-                  <KnobField
-                    key={knob.field}
-                    knob={knob}
-                    value={values[knob.field]}
-                    onChange={setValue}
-                  />
-                ))}
-              </div>
+              <KnobGrid knobs={knobs.advanced} values={values} onChange={setValue} />
             </details>
           </>
         )}
@@ -213,6 +195,22 @@ export function NewRunView({ params, navigate }: ViewProps) {
         </div>
         <ErrorMessage error={startError} />
       </form>
+    </div>
+  );
+}
+
+interface KnobGridProps {
+  knobs: Knob[];
+  values: Record<string, string | boolean>;
+  onChange: (field: string, value: string | boolean) => void;
+}
+
+function KnobGrid({ knobs, values, onChange }: KnobGridProps) {
+  return (
+    <div className="form-grid">
+      {knobs.map((knob) => (
+        <KnobField key={knob.field} knob={knob} value={values[knob.field]} onChange={onChange} />
+      ))}
     </div>
   );
 }
