@@ -2,7 +2,7 @@
 import type { RunSummary } from '../shared/contract';
 import { inputError } from '../shared/errors';
 import type { CommandContext } from './command';
-import { formatDuration, formatNumber, table } from './format';
+import { formatBytes, formatDuration, formatNumber, table } from './format';
 
 export function print(context: CommandContext, value: unknown, text: () => string): void {
   if (context.json) {
@@ -17,7 +17,8 @@ export function describeRun(run: RunSummary): string {
   const m = run.metrics;
   const lines = [
     `run ${run.id}: ${run.method}, ${run.config.features} features, ${run.status} at step ${run.step}/${run.config.steps}` +
-      ` (${formatDuration(run.elapsedMs)}, backend ${run.backend ?? '-'})`,
+      ` (${formatDuration(run.elapsedMs)}, backend ${run.backend ?? '-'}` +
+      (run.peakMemoryBytes === null ? ')' : `, peak memory ${formatBytes(run.peakMemoryBytes)})`),
     `  dataset ${run.datasetPath}`,
   ];
   if (m) {

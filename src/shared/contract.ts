@@ -113,6 +113,8 @@ export interface RunSummary {
   startedAt: string | null;
   finishedAt: string | null;
   elapsedMs: number | null;
+  /** Peak resident memory of the run's worker process, bytes; null before any report. */
+  peakMemoryBytes: number | null;
   error: SerializedError | null;
   metrics: RunMetrics | null;
   /** Notes of the method about this run: collapsed atoms, KKT not reached, ... */
@@ -138,6 +140,8 @@ export interface RunProgress {
   rowsPerSecond: number;
   etaSeconds: number | null;
   latest: StepRecord | null;
+  /** Peak resident memory of the worker so far, bytes; null until it reports. */
+  peakMemoryBytes: number | null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -92,6 +92,8 @@ export interface WorkerProgress {
   etaSeconds: number | null;
   elapsedMs: number;
   latest: StepRecord | null;
+  /** The worker's peak resident memory so far (training/memory.ts). */
+  peakMemoryBytes: number;
 }
 
 export type WorkerToMain =
@@ -104,7 +106,7 @@ export type WorkerToMain =
   | { type: 'reconstructions'; requestId: number; rows: Omit<ReconstructionRow, 'label'>[] }
   | { type: 'weights'; requestId: number; weights: SaeLensWeights; atoms: Float32Array }
   | { type: 'log'; requestId: number; level: 'info' | 'warn'; message: string }
-  | { type: 'done'; requestId: number; step: number; elapsedMs: number }
+  | { type: 'done'; requestId: number; step: number; elapsedMs: number; peakMemoryBytes: number }
   | { type: 'error'; requestId: number; error: SerializedError }
   | { type: 'cancelled'; requestId: number; step: number };
 

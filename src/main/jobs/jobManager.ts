@@ -193,6 +193,7 @@ export class JobManager {
         rowsPerSecond: 0,
         etaSeconds: null,
         latest: null,
+        peakMemoryBytes: null,
       },
       outcome: null,
       cancelSent: false,
@@ -224,7 +225,12 @@ export class JobManager {
           const { progress, records } = message;
           store.transaction(() => {
             store.steps.add(runId, records);
-            store.runs.heartbeat(runId, progress.step, progress.elapsedMs);
+            store.runs.heartbeat(
+              runId,
+              progress.step,
+              progress.elapsedMs,
+              progress.peakMemoryBytes,
+            );
           });
           job.progress = {
             runId,
@@ -235,6 +241,7 @@ export class JobManager {
             rowsPerSecond: progress.rowsPerSecond,
             etaSeconds: progress.etaSeconds,
             latest: progress.latest,
+            peakMemoryBytes: progress.peakMemoryBytes,
           };
           this.events.emit('progress', job.progress);
           break;
@@ -252,6 +259,7 @@ export class JobManager {
           log.info(`run ${runId}: ${message.message}`);
           break;
         case 'done':
+          store.runs.heartbeat(runId, null, null, message.peakMemoryBytes);
           job.outcome = { status: 'completed', error: null, elapsedMs: message.elapsedMs };
           break;
         case 'error':

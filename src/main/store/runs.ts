@@ -34,6 +34,7 @@ interface RunRow {
   started_at: string | null;
   finished_at: string | null;
   elapsed_ms: number | null;
+  peak_memory_bytes: number | null;
   error: string | null;
   warnings: string;
   owner_pid: number | null;
@@ -88,15 +89,24 @@ export class RunRepository {
     this.database.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(backend, id);
   }
 
-  /** Records progress and proves the owner alive. */
-  heartbeat(id: number, step: number | null, elapsedMs: number | null): void {
+  /**
+   * Records progress and proves the owner alive. `peakMemoryBytes`, when given, raises the
+   * run's recorded peak (a resumed run keeps the largest of its workers').
+   */
+  heartbeat(
+    id: number,
+    step: number | null,
+    elapsedMs: number | null,
+    peakMemoryBytes: number | null = null,
+  ): void {
     this.database
       .prepare(
         `UPDATE runs SET heartbeat_at = ?, step = COALESCE(?, step),
-           elapsed_ms = COALESCE(?, elapsed_ms)
+           elapsed_ms = COALESCE(?, elapsed_ms),
+           peak_memory_bytes = MAX(COALESCE(peak_memory_bytes, 0), COALESCE(?, 0))
          WHERE id = ?`,
       )
-      .run(now(), step, elapsedMs, id);
+      .run(now(), step, elapsedMs, peakMemoryBytes, id);
   }
 
   setWarnings(id: number, warnings: string[]): void {
@@ -150,6 +160,7 @@ function toRecord(row: RunRow): RunRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     elapsedMs: row.elapsed_ms,
+    peakMemoryBytes: row.peak_memory_bytes || null,
     error: row.error === null ? null : fromJson<SerializedError>(row.error),
     metrics: row.metrics === null ? null : fromJson<RunMetrics>(row.metrics),
     warnings: fromJson<string[]>(row.warnings),
@@ -175,6 +186,7 @@ export function toSummary(record: RunRecord): RunSummary {
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
     elapsedMs: record.elapsedMs,
+    peakMemoryBytes: record.peakMemoryBytes,
     error: record.error,
     metrics: record.metrics,
     warnings: record.warnings,

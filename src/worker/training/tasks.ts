@@ -10,6 +10,7 @@ import type { AnalyzeTask, ReconstructTask, WeightsTask } from '../protocol';
 import { analyzeModel } from './analysis';
 import type { Channel } from './channel';
 import { dataSummary, openDataset } from './data';
+import { peakMemoryBytes } from './memory';
 import { buildModel } from './models';
 
 export async function runAnalysis(task: AnalyzeTask, channel: Channel): Promise<void> {
@@ -39,11 +40,17 @@ export async function runAnalysis(task: AnalyzeTask, channel: Channel): Promise<
             etaSeconds: null,
             elapsedMs: performance.now() - startedMs,
             latest: null,
+            peakMemoryBytes: peakMemoryBytes(),
           },
         }),
     });
     channel.send({ type: 'analysis', result });
-    channel.send({ type: 'done', step: 0, elapsedMs: performance.now() - startedMs });
+    channel.send({
+      type: 'done',
+      step: 0,
+      elapsedMs: performance.now() - startedMs,
+      peakMemoryBytes: peakMemoryBytes(),
+    });
   } finally {
     await source.close();
   }
@@ -75,7 +82,7 @@ export async function runReconstruction(task: ReconstructTask, channel: Channel)
       return { row, original, reconstruction: rebuilt, squaredError, activeFeatures };
     });
     channel.send({ type: 'reconstructions', rows });
-    channel.send({ type: 'done', step: 0, elapsedMs: 0 });
+    channel.send({ type: 'done', step: 0, elapsedMs: 0, peakMemoryBytes: peakMemoryBytes() });
   } finally {
     await source.close();
   }
@@ -85,5 +92,5 @@ export async function runWeights(task: WeightsTask, channel: Channel): Promise<v
   await initializeBackend();
   const model = buildModel(task.model, task.dimensions);
   channel.send({ type: 'weights', weights: model.saeLens(), atoms: model.atoms() });
-  channel.send({ type: 'done', step: 0, elapsedMs: 0 });
+  channel.send({ type: 'done', step: 0, elapsedMs: 0, peakMemoryBytes: peakMemoryBytes() });
 }

@@ -13,6 +13,7 @@ import type { TrainTask } from '../protocol';
 import { analyzeModel } from './analysis';
 import { CancelledAtStep, type Channel } from './channel';
 import { dataSummary, evaluationRows, openDataset } from './data';
+import { peakMemoryBytes } from './memory';
 import { StepRecorder } from './progress';
 
 /** Training rows handed to the method for initialisation. */
@@ -91,6 +92,7 @@ export async function runTraining(task: TrainTask, channel: Channel): Promise<vo
             etaSeconds: secondsPerStep === null ? null : secondsPerStep * (config.steps - step),
             elapsedMs: elapsed(),
             latest: recorder.latest,
+            peakMemoryBytes: peakMemoryBytes(),
           },
         });
       };
@@ -142,7 +144,12 @@ export async function runTraining(task: TrainTask, channel: Channel): Promise<vo
         log: (message) => channel.send({ type: 'log', level: 'info', message }),
       });
       channel.send({ type: 'analysis', result });
-      channel.send({ type: 'done', step, elapsedMs: elapsed() });
+      channel.send({
+        type: 'done',
+        step,
+        elapsedMs: elapsed(),
+        peakMemoryBytes: peakMemoryBytes(),
+      });
     } finally {
       trainer.dispose();
     }

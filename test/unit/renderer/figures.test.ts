@@ -40,6 +40,7 @@ function run(
     startedAt: null,
     finishedAt: null,
     elapsedMs: 1000,
+    peakMemoryBytes: 300e6,
     error: null,
     warnings: [],
     metrics: metrics && {

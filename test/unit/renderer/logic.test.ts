@@ -48,6 +48,7 @@ function run(
     startedAt: null,
     finishedAt: null,
     elapsedMs: null,
+    peakMemoryBytes: null,
     error: null,
     warnings: [],
     metrics:

@@ -111,10 +111,19 @@ describe('runs', () => {
     expect(run.status).toBe('queued');
     store.runs.markRunning(run.id, process.pid);
     store.runs.setBackend(run.id, 'wasm');
-    store.runs.heartbeat(run.id, 10, 1234);
+    expect(store.runs.get(run.id).peakMemoryBytes).toBeNull();
+    store.runs.heartbeat(run.id, 10, 1234, 300e6);
+    // A later, smaller report (a resumed worker) does not lower the recorded peak.
+    store.runs.heartbeat(run.id, null, null, 200e6);
     store.runs.finish(run.id, 'completed', null, 2000);
     const done = store.runs.get(run.id);
-    expect(done).toMatchObject({ status: 'completed', step: 10, backend: 'wasm', elapsedMs: 2000 });
+    expect(done).toMatchObject({
+      status: 'completed',
+      step: 10,
+      backend: 'wasm',
+      elapsedMs: 2000,
+      peakMemoryBytes: 300e6,
+    });
     expect(done.config.method).toBe('sae-topk');
     expect(done.startedAt).not.toBeNull();
     expect(done.finishedAt).not.toBeNull();

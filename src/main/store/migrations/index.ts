@@ -3,6 +3,7 @@
  * databases in the field have already run it.
  */
 import { migration0001 } from './0001_initial';
+import { migration0002 } from './0002_peak_memory';
 import type { Migration } from './migration';
 
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];

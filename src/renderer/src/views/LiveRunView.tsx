@@ -9,7 +9,7 @@ import { Empty, ErrorMessage, ProgressBar, Stat } from '../components/common';
 import { MetricsTable, runLabel, RunSelect, StatusBadge } from '../components/runs';
 import * as histogramBars from '../figures/histogramBars';
 import * as lossCurves from '../figures/lossCurves';
-import { formatDuration, formatInteger, formatNumber, formatPercent } from '../format';
+import { formatBytes, formatDuration, formatInteger, formatNumber, formatPercent } from '../format';
 import { useApi, usePolling } from '../hooks/api';
 import { useWorkspace } from '../hooks/workspace';
 import { numberParam } from '../routes';
@@ -178,6 +178,10 @@ export function LiveRunView({ params, navigate }: ViewProps) {
               <Stat
                 label="ETA"
                 value={isActive(run?.status) ? formatDuration(progress?.etaSeconds) : '—'}
+              />
+              <Stat
+                label="peak memory"
+                value={formatBytes(progress?.peakMemoryBytes ?? run?.peakMemoryBytes)}
               />
               <Stat
                 label="elapsed"
