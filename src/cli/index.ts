@@ -55,7 +55,10 @@ export async function main(argv: string[]): Promise<number> {
       throw new BasisError(
         'input',
         `${command.name} needs ` +
-          `${command.positionals.names.slice(positionals.length, command.positionals.required).join(' ')}: ${command.usage.split('\n')[0]}`,
+          command.positionals.names
+            .slice(positionals.length, command.positionals.required)
+            .join(' ') +
+          `: ${command.usage.split('\n')[0]}`,
       );
     }
     const databasePath = resolveDatabasePath(typeof values.db === 'string' ? values.db : undefined);
@@ -92,7 +95,8 @@ function parseFlags(
     if (parsed.positionals.length > maximum) {
       throw new BasisError(
         'input',
-        `${command.name} takes ${maximum === 0 ? 'no' : `at most ${maximum}`} argument(s), got "${parsed.positionals.join(' ')}": see "basis ${command.name} --help"`,
+        `${command.name} takes ${maximum === 0 ? 'no' : `at most ${maximum}`} argument(s), ` +
+          `got "${parsed.positionals.join(' ')}": see "basis ${command.name} --help"`,
       );
     }
     return {

@@ -16,7 +16,8 @@ export function print(context: CommandContext, value: unknown, text: () => strin
 export function describeRun(run: RunSummary): string {
   const m = run.metrics;
   const lines = [
-    `run ${run.id}: ${run.method}, ${run.config.features} features, ${run.status} at step ${run.step}/${run.config.steps}` +
+    `run ${run.id}: ${run.method}, ${run.config.features} features, ` +
+      `${run.status} at step ${run.step}/${run.config.steps}` +
       ` (${formatDuration(run.elapsedMs)}, backend ${run.backend ?? '-'}` +
       (run.peakMemoryBytes === null ? ')' : `, peak memory ${formatBytes(run.peakMemoryBytes)})`),
     `  dataset ${run.datasetPath}`,
@@ -26,10 +27,12 @@ export function describeRun(run: RunSummary): string {
       `  explained variance ${formatNumber(m.explainedVariance)}  MSE ${formatNumber(m.mse)}  ` +
         `L0 ${formatNumber(m.l0)}  cosine ${formatNumber(m.cosine)}  relative norm ` +
         `${formatNumber(m.relativeNorm)}`,
-      `  bits/dim ${formatNumber(m.bitsPerDimension)}  dead ${m.deadFeatures}  dense ${m.denseFeatures}` +
+      `  bits/dim ${formatNumber(m.bitsPerDimension)}  dead ${m.deadFeatures}  ` +
+        `dense ${m.denseFeatures}` +
         (m.kktResidual === null
           ? ''
-          : `  KKT residual ${formatNumber(m.kktResidual)} (${m.kktConverged ? 'converged' : 'not converged'})`) +
+          : `  KKT residual ${formatNumber(m.kktResidual)} ` +
+            `(${m.kktConverged ? 'converged' : 'not converged'})`) +
         `  on ${m.evaluationRows} held-out rows`,
     );
     if (m.fvu > 1) lines.push('  note: FVU > 1, worse than predicting the mean');
@@ -41,7 +44,10 @@ export function describeRun(run: RunSummary): string {
 
 export function runsTable(runs: RunSummary[]): string {
   if (runs.length === 0)
-    return 'no runs yet: start one with "basis train FILE --method ica --features N" or "basis demo"';
+    return (
+      'no runs yet: start one with "basis train FILE --method ica --features N" ' +
+      'or "basis demo"'
+    );
   return table(
     ['id', 'method', 'features', 'status', 'step', 'EV', 'L0', 'bits/dim', 'time', 'dataset'],
     runs.map((run) => [

@@ -23,12 +23,15 @@ export const inspectCommand: Command = {
     print(context, { ...dataset, labelPreview: labels }, () =>
       [
         `dataset ${dataset.id}: ${dataset.path}`,
-        `  format ${dataset.format}${dataset.tensor ? ` (${dataset.tensor})` : ''}, dtype ${dataset.dtype}, shape [${dataset.shape.join(', ')}]`,
+        `  format ${dataset.format}${dataset.tensor ? ` (${dataset.tensor})` : ''}, ` +
+          `dtype ${dataset.dtype}, shape [${dataset.shape.join(', ')}]`,
         `  ${dataset.rows} rows x ${dataset.columns} columns, ${formatBytes(dataset.bytes)}`,
         `  mean row norm ${formatNumber(statistics.meanNorm)}, mean column variance ` +
           `${formatNumber(meanVariance)}`,
         statistics.nonfiniteRows > 0
-          ? `  ${statistics.nonfiniteRows} row(s) hold NaN or infinity (first: ${statistics.nonfiniteRowIndices.slice(0, 5).join(', ')}); train with --skip-nonfinite to drop them`
+          ? `  ${statistics.nonfiniteRows} row(s) hold NaN or infinity ` +
+            `(first: ${statistics.nonfiniteRowIndices.slice(0, 5).join(', ')}); ` +
+            'train with --skip-nonfinite to drop them'
           : '  every row is finite',
         `  fingerprint ${dataset.fingerprint.slice(0, 16)}`,
         dataset.labelsPath ? `  labels ${dataset.labelsPath}` : '  no labels (add --labels FILE)',

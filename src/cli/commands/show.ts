@@ -116,11 +116,14 @@ function describeFeature(run: RunSummary, feature: FeatureDetail): string {
     `  density ${formatNumber(feature.density)}  mean ${formatNumber(feature.mean)}  max ` +
       `${formatNumber(feature.max)}  kurtosis ${formatNumber(feature.kurtosis)}  atom norm ` +
       `${formatNumber(feature.atomNorm)}`,
-    `  Laplace fit (${laplace.kind}${laplace.kind === 'one-sided' ? ', exponential on the nonzero activations' : ''}): ` +
+    `  Laplace fit (${laplace.kind}` +
+      (laplace.kind === 'one-sided' ? ', exponential on the nonzero activations' : '') +
+      '): ' +
       `location ${formatNumber(laplace.location)}  scale ${formatNumber(laplace.scale)}  KS ` +
       `${formatNumber(laplace.ksDistance)}  LLR vs Gaussian ` +
       `${formatNumber(laplace.logLikelihoodRatio)}`,
-    `  quantiles of the nonzero activations: ${feature.quantiles.map((q) => `q${q.q * 100} ${formatNumber(q.value, 3)}`).join('  ')}`,
+    '  quantiles of the nonzero activations: ' +
+      feature.quantiles.map((q) => `q${q.q * 100} ${formatNumber(q.value, 3)}`).join('  '),
     '',
     '  histogram of the nonzero activations (bin start, count):',
     ...histogram,
