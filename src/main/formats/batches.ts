@@ -10,7 +10,8 @@
  * Memory bound of TrainingBatches: two buffers of blocksPerBuffer x blockRows x columns
  * float32 (about 16 MB each with the defaults), one Uint32Array of the block
  * order (4 bytes per block), the source's scratch buffers (at most 16 chunks of 256 K
- * elements), plus the batch handed out (batchSize x columns float32).
+ * elements; for float16 and bfloat16, at most 16 SIMD lanes of 2.4 MB instead, one per
+ * concurrent read, kept for reuse), plus the batch handed out (batchSize x columns float32).
  */
 import { basename } from 'node:path';
 

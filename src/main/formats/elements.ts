@@ -1,10 +1,11 @@
 /**
- * Element types on disk and their conversion to float32. Half floats go through WebAssembly
- * SIMD (halfSimd.ts) where available, else a lookup table; 8-bit floats through lookup
- * tables built once; bfloat16 is the upper half of a float32, so it is a shift.
+ * Element types on disk and their conversion to float32. Half floats and bfloat16 go through
+ * WebAssembly SIMD (halfSimd.ts) where available, else through the scalar reference
+ * (halfBits.ts), both bit-exact; 8-bit floats through lookup tables built once.
  */
 import { assert, assertNever } from '../../shared/errors';
-import { halfSimd } from './halfSimd';
+import { brainToFloatBits, halfBitsTable, halfToFloatBits } from './halfBits';
+import { widenBytes, type WideElement } from './halfSimd';
 
 export type ElementName =
   | 'f32'
@@ -60,16 +61,6 @@ export function isNativeFloat32(type: ElementType): boolean {
   return type.name === 'f32' && type.littleEndian === hostIsLittleEndian;
 }
 
-/** IEEE 754 binary16 to number. */
-function halfToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const mantissa = bits & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-}
-
 /** OCP 8-bit E4M3 ("fn": no infinities, S.1111.111 is NaN). */
 function e4m3ToNumber(bits: number): number {
   const sign = bits & 0x80 ? -1 : 1;
@@ -80,17 +71,8 @@ function e4m3ToNumber(bits: number): number {
   return sign * (1 + mantissa / 8) * 2 ** (exponent - 7);
 }
 
-let halfTable: Float32Array | undefined;
 let e4m3Table: Float32Array | undefined;
 let e5m2Table: Float32Array | undefined;
-
-function halfLookup(): Float32Array {
-  if (!halfTable) {
-    halfTable = new Float32Array(65536);
-    for (let bits = 0; bits < 65536; bits++) halfTable[bits] = halfToNumber(bits);
-  }
-  return halfTable;
-}
 
 function e4m3Lookup(): Float32Array {
   if (!e4m3Table) {
@@ -103,10 +85,29 @@ function e4m3Lookup(): Float32Array {
 function e5m2Lookup(): Float32Array {
   // E5M2 is the upper byte of a binary16.
   if (!e5m2Table) {
-    e5m2Table = new Float32Array(256);
-    for (let bits = 0; bits < 256; bits++) e5m2Table[bits] = halfToNumber(bits << 8);
+    const bits = new Uint32Array(256);
+    for (let byte = 0; byte < 256; byte++) bits[byte] = halfToFloatBits(byte << 8);
+    e5m2Table = new Float32Array(bits.buffer);
   }
   return e5m2Table;
+}
+
+/** The scalar path for 16-bit floats: bits through the reference, NaN payloads kept. */
+function widenScalar(
+  element: WideElement,
+  view: DataView,
+  littleEndian: boolean,
+  count: number,
+  target: Float32Array,
+  targetOffset: number,
+): void {
+  const bits = new Uint32Array(target.buffer, target.byteOffset + 4 * targetOffset, count);
+  if (element === 'bf16') {
+    for (let i = 0; i < count; i++) bits[i] = brainToFloatBits(view.getUint16(2 * i, littleEndian));
+  } else {
+    const table = halfBitsTable();
+    for (let i = 0; i < count; i++) bits[i] = table[view.getUint16(2 * i, littleEndian)]!;
+  }
 }
 
 /**
@@ -138,32 +139,19 @@ export function decodeElements(
         }
       }
       return;
-    case 'f16': {
-      const table = halfLookup();
-      if (native) {
-        // Whole groups of 8 by SIMD when available, the rest by the table.
-        const vectorised = halfSimd && count >= 64 ? count - (count % 8) : 0;
-        if (vectorised > 0) halfSimd!.convert(source, vectorised, target, targetOffset);
-        const halves = new Uint16Array(buffer, base, count);
-        const output = target.subarray(targetOffset, targetOffset + count);
-        for (let i = vectorised; i < count; i++) output[i] = table[halves[i]!]!;
-      } else {
-        const view = new DataView(buffer, base);
-        for (let i = 0; i < count; i++) {
-          target[targetOffset + i] = table[view.getUint16(2 * i, type.littleEndian)]!;
-        }
-      }
-      return;
-    }
+    case 'f16':
     case 'bf16': {
-      const bits = new Uint32Array(target.buffer, target.byteOffset + 4 * targetOffset, count);
-      if (native) {
-        const halves = new Uint16Array(buffer, base, count);
-        for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
-      } else {
-        const view = new DataView(buffer, base);
-        for (let i = 0; i < count; i++) bits[i] = view.getUint16(2 * i, type.littleEndian) << 16;
-      }
+      // WebAssembly memory is little-endian whatever the host.
+      const simd = type.littleEndian && hostIsLittleEndian;
+      if (simd && widenBytes(type.name, source, count, target, targetOffset)) return;
+      widenScalar(
+        type.name,
+        new DataView(buffer, base),
+        type.littleEndian,
+        count,
+        target,
+        targetOffset,
+      );
       return;
     }
     case 'f64':

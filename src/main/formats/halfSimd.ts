@@ -1,13 +1,23 @@
 /**
- * float16 to float32 conversion with WebAssembly SIMD, 8 values per step, about twice the
- * speed of the lookup table on large blocks. The module is assembled here from its
- * opcodes (no toolchain, no binary blob); where SIMD is unavailable, `halfSimd` is null and
- * callers keep the table.
+ * float16 and bfloat16 to float32 with WebAssembly SIMD, 8 values per step. The module is
+ * assembled here from its opcodes (no toolchain, no binary blob); where SIMD is unavailable,
+ * `takeLane` returns null and callers keep the scalar table (halfBits.ts).
  *
- * Per lane, for a half h (sign s, 5-bit exponent, 10-bit mantissa), after Giesen's
- * "half to float done quick": o = (h & 0x7fff) << 13 rebiased by (127 - 15) << 23; an
- * exponent of 31 (infinity, NaN) is rebiased once more to 255; an exponent of 0 (zero,
- * subnormal) is computed in float arithmetic as (o + 2^23) - 2^-14; then the sign is or-ed in.
+ * A lane is one instance with its own memory: two input slots, so that a positioned read can
+ * fill one while the other is converted, and an output area small enough to stay in the
+ * cache while it is copied to the caller's array. Reading straight into a slot saves the
+ * copy into WebAssembly memory; the copy out cannot be saved, since WebAssembly writes only
+ * its own memory.
+ *
+ * float16, per 8 halves h, in 16-bit lanes: magnitude a = h & 0x7fff; the float32 of a is
+ * (a << 13) + (112 << 23), whose upper 16 bits are (a >> 3) + 0x3800 and lower 16 bits
+ * a << 13, so the two are computed 8 at a time and interleaved. That is exact for normal
+ * halves. For exponent 0 (zero, subnormal) it gives 2^-15 + m 2^-25 instead of m 2^-24,
+ * which is 2 f - 2^-14; as 2 f - 2^-14 >= f for every normal f, min(f, 2 f - 2^-14) is right
+ * in every lane, with no mask and no subnormal float anywhere (they are slow on x86). Last,
+ * the sign and, for exponent 31, the missing exponent bits are or-ed into the upper half:
+ * the float steps saw a finite 2^16-ish value there, so the NaN payload is untouched.
+ * bfloat16 is the upper half of a float32: interleaving with zeros is the whole conversion.
  */
 
 // The tsconfig's ES2022 library does not declare WebAssembly; this is the part used here.
@@ -17,11 +27,37 @@ declare const WebAssembly: {
   Instance: new (module: object) => { exports: Record<string, unknown> };
 };
 
-/** Halves converted per call into the module's memory. */
-export const SIMD_CHUNK_ELEMENTS = 1 << 16;
-const INPUT_OFFSET = 0;
-const OUTPUT_OFFSET = SIMD_CHUNK_ELEMENTS * 2;
-const MEMORY_PAGES = Math.ceil((SIMD_CHUNK_ELEMENTS * 6) / 65536);
+export type WideElement = 'f16' | 'bf16';
+
+/** Elements per input slot: the largest positioned read a lane takes. */
+export const SLOT_ELEMENTS = 1 << 19;
+/** Elements converted per call: 256 kB of float32, which stays in the L2 cache. */
+const OUTPUT_ELEMENTS = 1 << 16;
+/** Lanes kept for reuse; TrainingBatches reads 16 blocks at a time. */
+const MAX_POOLED_LANES = 16;
+
+const CONSTANTS_OFFSET = 0;
+// 64 bytes between areas, so that a last group read past its count never touches the
+// other slot while a read is filling it.
+const SLOT_STRIDE = 2 * SLOT_ELEMENTS + 64;
+const SLOT_OFFSETS = [1 << 16, (1 << 16) + SLOT_STRIDE] as const;
+const OUTPUT_OFFSET = (1 << 16) + 2 * SLOT_STRIDE;
+const MEMORY_PAGES = Math.ceil((OUTPUT_OFFSET + 4 * OUTPUT_ELEMENTS) / 65536);
+
+/**
+ * The kernels' constants, one v128 each. They are loaded from memory rather than written as
+ * v128.const, which V8 rematerialises in every iteration (three instructions per constant
+ * in --print-wasm-code); loaded once before the loop, they stay in registers.
+ */
+const CONSTANTS: { lanes: 'u16' | 'u32'; value: number }[] = [
+  { lanes: 'u16', value: 0x7fff }, // magnitude mask
+  { lanes: 'u16', value: 0x7bff }, // largest finite magnitude
+  { lanes: 'u16', value: 0x7f80 }, // float32 exponent bits, upper half
+  { lanes: 'u16', value: 0x3800 }, // (127 - 15) << 23, upper half
+  { lanes: 'u32', value: 0x38800000 }, // 2^-14 as float32
+  { lanes: 'u32', value: 0 },
+];
+const [ABS_MASK, FINITE_MAX, EXPONENT_BITS, REBIAS, SUBNORMAL_STEP, ZERO] = [0, 1, 2, 3, 4, 5];
 
 function leb(value: number): number[] {
   const bytes: number[] = [];
@@ -46,11 +82,13 @@ function signedLeb(value: number): number[] {
 }
 
 const simd = (opcode: number) => [0xfd, ...leb(opcode)];
-const splat32 = (value: number) => {
-  const lanes = new Uint8Array(16);
-  const view = new DataView(lanes.buffer);
-  for (let lane = 0; lane < 4; lane++) view.setUint32(4 * lane, value >>> 0, true);
-  return [...simd(0x0c), ...lanes];
+/** i8x16.shuffle of (zero-or-low, high): 16-bit lanes of the first and second interleaved. */
+const interleave = (half: 'low' | 'high') => {
+  const first = half === 'low' ? 0 : 8;
+  const lanes: number[] = [];
+  for (let k = 0; k < 4; k++)
+    lanes.push(first + 2 * k, first + 2 * k + 1, 16 + first + 2 * k, 17 + first + 2 * k);
+  return [...simd(0x0d), ...lanes];
 };
 
 const op = {
@@ -66,103 +104,126 @@ const op = {
   localSet: (index: number) => [0x21, index],
   localTee: (index: number) => [0x22, index],
   i32Const: (value: number) => [0x41, ...signedLeb(value)],
-  load: (offset: number) => [...simd(0x00), 0, ...leb(offset)],
-  store: (offset: number) => [...simd(0x0b), 0, ...leb(offset)],
+  load: (offset: number) => [...simd(0x00), 4, ...leb(offset)],
+  store: (offset: number) => [...simd(0x0b), 4, ...leb(offset)],
   and: simd(0x4e),
   or: simd(0x50),
-  bitselect: simd(0x52),
-  i32x4Eq: simd(0x37),
-  i32x4Shl: simd(0xab),
-  i32x4Add: simd(0xae),
+  xor: simd(0x51),
+  i16x8GtS: simd(0x31),
+  i16x8Shl: simd(0x8b),
+  i16x8ShrU: simd(0x8d),
+  i16x8Add: simd(0x8e),
+  f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
-  extendLow: simd(0xa9),
-  extendHigh: simd(0xaa),
+  f32x4Pmin: simd(0xea),
 };
 
-// Locals: 0 source, 1 target, 2 groups of 8 (i32); 3 h, 4 o, 5 e, 6 s (v128).
-const [SOURCE, TARGET, GROUPS, HALVES, BITS, EXPONENT, SIGN] = [0, 1, 2, 3, 4, 5, 6];
+// Parameters: 0 source, 1 target (byte addresses), 2 groups of 8 elements.
+const [SOURCE, TARGET, GROUPS] = [0, 1, 2];
+// v128 locals: the constants from 3, then working values.
+const constant = (index: number) => op.localGet(3 + index);
+const FIRST_WORKING = 3 + CONSTANTS.length;
+const HALVES = FIRST_WORKING;
+const MAGNITUDE = FIRST_WORKING + 1;
+const HIGH = FIRST_WORKING + 2;
+const LOW = FIRST_WORKING + 3;
+const FLAGS = FIRST_WORKING + 4;
+const WIDE = FIRST_WORKING + 5;
+const V128_LOCALS = WIDE - 2;
 
-/** Converts the four u32 lanes on the stack (zero-extended halves) to float32 bits. */
-const convertFour = [
-  ...op.localTee(BITS),
-  ...splat32(0x8000),
-  ...op.and,
-  ...op.i32Const(16),
-  ...op.i32x4Shl,
-  ...op.localSet(SIGN),
-  ...op.localGet(BITS),
-  ...splat32(0x7fff),
-  ...op.and,
-  ...op.i32Const(13),
-  ...op.i32x4Shl,
-  ...op.localTee(BITS),
-  ...splat32(0x0f800000),
-  ...op.and,
-  ...op.localSet(EXPONENT),
-  ...op.localGet(BITS),
-  ...splat32(0x38000000),
-  ...op.i32x4Add,
-  ...op.localSet(BITS),
-  // Infinity and NaN: exponent 31 becomes 255.
-  ...op.localGet(BITS),
-  ...op.localGet(EXPONENT),
-  ...splat32(0x0f800000),
-  ...op.i32x4Eq,
-  ...splat32(0x38000000),
-  ...op.and,
-  ...op.i32x4Add,
-  ...op.localSet(BITS),
-  // Zero and subnormals: (o + 2^23 as bits) - 2^-14, chosen where the exponent is 0.
-  ...op.localGet(BITS),
-  ...splat32(0x00800000),
-  ...op.i32x4Add,
-  ...splat32(0x38800000),
+/** A function (source, target, groups) that runs `step` once per group of 8 elements. */
+function kernel(step: number[]): number[] {
+  const loadConstants = CONSTANTS.flatMap((_, index) => [
+    ...op.i32Const(CONSTANTS_OFFSET),
+    ...op.load(16 * index),
+    ...op.localSet(3 + index),
+  ]);
+  const body = [
+    ...[1, ...leb(V128_LOCALS), 0x7b],
+    ...loadConstants,
+    ...op.block,
+    ...op.loop,
+    ...op.localGet(GROUPS),
+    ...op.i32Eqz,
+    ...op.brIf(1),
+    ...op.localGet(SOURCE),
+    ...op.load(0),
+    ...op.localSet(HALVES),
+    ...step,
+    ...op.localGet(SOURCE),
+    ...op.i32Const(16),
+    ...op.i32Add,
+    ...op.localSet(SOURCE),
+    ...op.localGet(TARGET),
+    ...op.i32Const(32),
+    ...op.i32Add,
+    ...op.localSet(TARGET),
+    ...op.localGet(GROUPS),
+    ...op.i32Const(1),
+    ...op.i32Sub,
+    ...op.localSet(GROUPS),
+    ...op.br(0),
+    ...op.end, // loop
+    ...op.end, // block
+    ...op.end, // function
+  ];
+  return [...leb(body.length), ...body];
+}
+
+/** Stores four float32 of the halves' low or high 4 lanes (see the file comment). */
+const halfQuarter = (half: 'low' | 'high') => [
+  ...op.localGet(TARGET),
+  ...op.localGet(LOW),
+  ...op.localGet(HIGH),
+  ...interleave(half),
+  ...op.localTee(WIDE),
+  ...op.localGet(WIDE),
+  ...op.f32x4Add,
+  ...constant(SUBNORMAL_STEP),
   ...op.f32x4Sub,
-  ...op.localGet(BITS),
-  ...op.localGet(EXPONENT),
-  ...splat32(0),
-  ...op.i32x4Eq,
-  ...op.bitselect,
-  ...op.localGet(SIGN),
+  ...op.localGet(WIDE),
+  ...op.f32x4Pmin,
+  ...constant(ZERO),
+  ...op.localGet(FLAGS),
+  ...interleave(half),
   ...op.or,
+  ...op.store(half === 'low' ? 0 : 16),
 ];
 
-const body = [
-  ...[1, 4, 0x7b], // locals: one group of four v128
-  ...op.block,
-  ...op.loop,
-  ...op.localGet(GROUPS),
-  ...op.i32Eqz,
-  ...op.brIf(1),
-  ...op.localGet(SOURCE),
-  ...op.load(0),
-  ...op.localSet(HALVES),
-  ...op.localGet(TARGET),
+const halfStep = [
   ...op.localGet(HALVES),
-  ...op.extendLow,
-  ...convertFour,
-  ...op.store(0),
-  ...op.localGet(TARGET),
+  ...constant(ABS_MASK),
+  ...op.and,
+  ...op.localTee(MAGNITUDE),
+  ...constant(FINITE_MAX),
+  ...op.i16x8GtS,
+  ...constant(EXPONENT_BITS),
+  ...op.and,
   ...op.localGet(HALVES),
-  ...op.extendHigh,
-  ...convertFour,
-  ...op.store(16),
-  ...op.localGet(SOURCE),
-  ...op.i32Const(16),
-  ...op.i32Add,
-  ...op.localSet(SOURCE),
+  ...op.localGet(MAGNITUDE),
+  ...op.xor,
+  ...op.or,
+  ...op.localSet(FLAGS),
+  ...op.localGet(MAGNITUDE),
+  ...op.i32Const(3),
+  ...op.i16x8ShrU,
+  ...constant(REBIAS),
+  ...op.i16x8Add,
+  ...op.localSet(HIGH),
+  ...op.localGet(MAGNITUDE),
+  ...op.i32Const(13),
+  ...op.i16x8Shl,
+  ...op.localSet(LOW),
+  ...halfQuarter('low'),
+  ...halfQuarter('high'),
+];
+
+const brainQuarter = (half: 'low' | 'high') => [
   ...op.localGet(TARGET),
-  ...op.i32Const(32),
-  ...op.i32Add,
-  ...op.localSet(TARGET),
-  ...op.localGet(GROUPS),
-  ...op.i32Const(1),
-  ...op.i32Sub,
-  ...op.localSet(GROUPS),
-  ...op.br(0),
-  ...op.end, // loop
-  ...op.end, // block
-  ...op.end, // function
+  ...constant(ZERO),
+  ...op.localGet(HALVES),
+  ...interleave(half),
+  ...op.store(half === 'low' ? 0 : 16),
 ];
 
 function section(id: number, content: number[]): number[] {
@@ -174,52 +235,108 @@ const name = (text: string) => [text.length, ...[...text].map((char) => char.cha
 /** "\0asm", version 1. */
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
-// Sections: type (i32 i32 i32) -> (), function, memory, exports, code.
+// Sections: type (i32 i32 i32) -> (), two functions of it, memory, exports, code.
 const moduleBytes = Uint8Array.from([
   ...HEADER,
   ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]),
-  ...section(3, [1, 0]),
+  ...section(3, [2, 0, 0]),
   ...section(5, [1, 0, ...leb(MEMORY_PAGES)]),
-  ...section(7, [2, ...name('convert'), 0x00, 0, ...name('memory'), 0x02, 0]),
-  ...section(10, [1, ...leb(body.length), ...body]),
+  ...section(7, [3, ...name('f16'), 0x00, 0, ...name('bf16'), 0x00, 1, ...name('memory'), 0x02, 0]),
+  ...section(10, [
+    2,
+    ...kernel(halfStep),
+    ...kernel([...brainQuarter('low'), ...brainQuarter('high')]),
+  ]),
 ]);
 
-export interface HalfConverter {
-  /** Converts `count` little-endian halves from `source` into target[targetOffset...]. */
-  convert(source: Uint8Array, count: number, target: Float32Array, targetOffset: number): void;
+type Kernel = (source: number, target: number, groups: number) => void;
+
+/** One instance: input slots, an output area and the kernels (see the file comment). */
+export class WideningLane {
+  /** The two input slots, SLOT_ELEMENTS little-endian 16-bit elements each. */
+  readonly slots: readonly [Uint8Array, Uint8Array];
+  private readonly kernels: Record<WideElement, Kernel>;
+  private readonly output: Float32Array;
+
+  constructor(module: object) {
+    const kernels = new WebAssembly.Instance(module).exports;
+    const buffer = (kernels.memory as { buffer: ArrayBuffer }).buffer;
+    this.kernels = { f16: kernels.f16 as Kernel, bf16: kernels.bf16 as Kernel };
+    this.slots = [
+      new Uint8Array(buffer, SLOT_OFFSETS[0], 2 * SLOT_ELEMENTS),
+      new Uint8Array(buffer, SLOT_OFFSETS[1], 2 * SLOT_ELEMENTS),
+    ];
+    this.output = new Float32Array(buffer, OUTPUT_OFFSET, OUTPUT_ELEMENTS);
+    const view = new DataView(buffer, CONSTANTS_OFFSET);
+    CONSTANTS.forEach(({ lanes, value }, index) => {
+      for (let byte = 0; byte < 16; byte += lanes === 'u16' ? 2 : 4) {
+        if (lanes === 'u16') view.setUint16(16 * index + byte, value, true);
+        else view.setUint32(16 * index + byte, value, true);
+      }
+    });
+  }
+
+  /** Converts the first `count` elements of slots[slot] into target[targetOffset...]. */
+  widen(
+    element: WideElement,
+    slot: 0 | 1,
+    count: number,
+    target: Float32Array,
+    targetOffset: number,
+  ): void {
+    // The last group may run past `count` into bytes of no meaning; only `count` are copied.
+    const convert = this.kernels[element];
+    for (let done = 0; done < count; done += OUTPUT_ELEMENTS) {
+      const length = Math.min(OUTPUT_ELEMENTS, count - done);
+      convert(SLOT_OFFSETS[slot] + 2 * done, OUTPUT_OFFSET, Math.ceil(length / 8));
+      target.set(this.output.subarray(0, length), targetOffset + done);
+    }
+  }
 }
 
-function instantiate(): HalfConverter | null {
+function compile(): object | null {
   try {
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(moduleBytes)) return null;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes));
-    const convert = instance.exports.convert as (
-      source: number,
-      target: number,
-      groups: number,
-    ) => void;
-    const memory = instance.exports.memory as { buffer: ArrayBuffer };
-    const bytes = new Uint8Array(memory.buffer);
-    const floats = new Float32Array(memory.buffer);
-    return {
-      convert(source, count, target, targetOffset) {
-        // Whole groups of 8 only; the caller converts the remainder.
-        for (let done = 0; done + 8 <= count;) {
-          const groups = Math.min(SIMD_CHUNK_ELEMENTS, count - done) >>> 3;
-          bytes.set(source.subarray(2 * done, 2 * (done + 8 * groups)), INPUT_OFFSET);
-          convert(INPUT_OFFSET, OUTPUT_OFFSET, groups);
-          target.set(
-            floats.subarray(OUTPUT_OFFSET / 4, OUTPUT_OFFSET / 4 + 8 * groups),
-            targetOffset + done,
-          );
-          done += 8 * groups;
-        }
-      },
-    };
+    return new WebAssembly.Module(moduleBytes);
   } catch {
     return null;
   }
 }
 
-/** The SIMD converter, or null where WebAssembly SIMD is unavailable. */
-export const halfSimd: HalfConverter | null = instantiate();
+const compiled = compile();
+const pool: WideningLane[] = [];
+
+/** A lane for the caller's exclusive use, or null where WebAssembly SIMD is unavailable. */
+export function takeLane(): WideningLane | null {
+  if (!compiled) return null;
+  return pool.pop() ?? new WideningLane(compiled);
+}
+
+export function returnLane(lane: WideningLane): void {
+  if (pool.length < MAX_POOLED_LANES) pool.push(lane);
+}
+
+/**
+ * Converts `count` little-endian elements held in `source` (any offset) into
+ * target[targetOffset...] through a lane; false where WebAssembly SIMD is unavailable.
+ */
+export function widenBytes(
+  element: WideElement,
+  source: Uint8Array,
+  count: number,
+  target: Float32Array,
+  targetOffset: number,
+): boolean {
+  const lane = takeLane();
+  if (!lane) return false;
+  try {
+    for (let done = 0; done < count; done += SLOT_ELEMENTS) {
+      const length = Math.min(SLOT_ELEMENTS, count - done);
+      lane.slots[0].set(source.subarray(2 * done, 2 * (done + length)));
+      lane.widen(element, 0, length, target, targetOffset + done);
+    }
+  } finally {
+    returnLane(lane);
+  }
+  return true;
+}

@@ -1,12 +1,15 @@
 /**
  * A matrix stored as one run of elements inside a file: the reader behind .npy, stored .npz
  * members, safetensors tensors and raw files. Rows are read by positioned reads and
- * converted in place to float32; memory is bounded by the request, never by the file.
+ * converted to float32 (float16 and bfloat16 through wideReader.ts); memory is bounded by
+ * the request, never by the file.
  */
 import { assert, inputError } from '../../shared/errors';
-import { decodeElements, isNativeFloat32, type ElementType } from './elements';
+import { decodeElements, hostIsLittleEndian, isNativeFloat32, type ElementType } from './elements';
 import { allocateBytes, formatBytes, type RandomAccessFile } from './fileAccess';
+import type { WideElement } from './halfSimd';
 import type { ActivationSource, SourceDescription } from './source';
+import { WideReader } from './wideReader';
 
 /** Elements converted per chunk when the bytes on disk are not native float32. */
 const CHUNK_ELEMENTS = 1 << 18;
@@ -118,6 +121,8 @@ export class MatrixSource implements ActivationSource {
   private readonly layout: MatrixLayout;
   /** Free scratch chunks, at most two per concurrent read. */
   private scratchPool: Uint8Array[] = [];
+  /** float16 and bfloat16 stored little-endian go through SIMD lanes instead. */
+  private readonly wide: WideReader | undefined;
 
   constructor(
     file: RandomAccessFile,
@@ -134,6 +139,9 @@ export class MatrixSource implements ActivationSource {
       columns: layout.columns,
       dataBytes: layout.rows * layout.columns * layout.type.bytes,
     };
+    const element = wideElement(layout.type);
+    const elements = layout.rows * layout.columns;
+    if (element) this.wide = new WideReader(file, layout.dataOffset, element, elements);
   }
 
   async readRows(firstRow: number, rowCount: number, target?: Float32Array): Promise<Float32Array> {
@@ -154,6 +162,7 @@ export class MatrixSource implements ActivationSource {
 
   async close(): Promise<void> {
     this.scratchPool = [];
+    await this.wide?.close();
     await this.file.close();
   }
 
@@ -170,6 +179,7 @@ export class MatrixSource implements ActivationSource {
       await this.file.readInto(bytes, dataOffset + 4 * first);
       return;
     }
+    if (this.wide && (await this.wide.read(first, count, target, targetOffset))) return;
     // Two scratch chunks: the next chunk is being read while this one is converted.
     const chunks = Math.ceil(count / CHUNK_ELEMENTS);
     const chunkLength = (index: number) => Math.min(CHUNK_ELEMENTS, count - index * CHUNK_ELEMENTS);
@@ -229,6 +239,12 @@ export class MatrixSource implements ActivationSource {
       this.scratchPool.length = MAX_POOLED_SCRATCH;
     }
   }
+}
+
+/** The SIMD element of a 16-bit float type stored little-endian (WebAssembly's order). */
+function wideElement(type: ElementType): WideElement | undefined {
+  if (!type.littleEndian || !hostIsLittleEndian) return undefined;
+  return type.name === 'f16' || type.name === 'bf16' ? type.name : undefined;
 }
 
 /** The first `length` bytes of a scratch buffer (still starting at offset 0, so aligned). */
