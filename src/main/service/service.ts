@@ -185,6 +185,7 @@ export class BasisService implements BasisApi {
       rowsPerSecond: latest?.rowsPerSecond ?? 0,
       etaSeconds: null,
       latest,
+      peakMemoryBytes: run.peakMemoryBytes,
     };
   }
 
