@@ -5,7 +5,7 @@
 import { test } from 'vitest';
 import { Random } from '../src/shared/random';
 import { initializeBackend } from '../src/worker/backend';
-import { compress, topKPerRow } from '../src/worker/sae/codes';
+import { topKPerRowCodes } from '../src/worker/sae/codes';
 import { transpose } from '../src/worker/sae/dense';
 import { normalizeRows } from '../src/worker/sae/trainer';
 import { zeroParameters } from '../src/worker/sae/parameters';
@@ -42,8 +42,7 @@ test('phases of a sae-topk pass', async () => {
     const { centred, pre } = time('preActivations', () =>
       preActivations(parameters, encoder, batch, B),
     );
-    const dense = time('topK', () => topKPerRow(pre, B, F, 32));
-    const codes = time('compress', () => compress(dense, B, F));
+    const codes = time('topK', () => topKPerRowCodes(pre, B, F, 32));
     const reconstruction = time('decode', () => decodeCodes(parameters, codes));
     const g = new Float32Array(B * D);
     for (let i = 0; i < g.length; i++) g[i] = (2 * (reconstruction[i]! - batch[i]!)) / B;

@@ -1,9 +1,7 @@
 /**
  * Adam (Kingma & Ba 2015) on Float32Array parameters, with bias correction.
  */
-export const ADAM_BETA1 = 0.9;
-export const ADAM_BETA2 = 0.999;
-export const ADAM_EPSILON = 1e-8;
+import { ADAM_BETA1, ADAM_BETA2, adamStepSize } from '../../shared/saeSchedule';
 
 export interface Moments {
   first: Float32Array;
@@ -16,7 +14,8 @@ export function zeroMoments(size: number): Moments {
 
 /**
  * One Adam update of `values` by `gradient` times `gradientScale` (the clipping factor) at
- * learning rate `rate`; `t` counts updates from 1.
+ * learning rate `rate`; `t` counts updates from 1. Only elements start .. end - 1 when given
+ * (a row at a time, so the caller can work on the row while it is in cache).
  */
 export function adamUpdate(
   values: Float32Array,
@@ -25,16 +24,21 @@ export function adamUpdate(
   rate: number,
   t: number,
   gradientScale = 1,
+  start = 0,
+  end = values.length,
 ): void {
   const { first, second } = moments;
-  const correction1 = 1 - ADAM_BETA1 ** t;
-  const correction2 = 1 - ADAM_BETA2 ** t;
-  const stepSize = (rate * Math.sqrt(correction2)) / correction1;
-  const epsilon = ADAM_EPSILON * Math.sqrt(correction2);
-  for (let i = 0; i < values.length; i++) {
+  const { stepSize, epsilon } = adamStepSize(rate, t);
+  // Locals, not the imported bindings: module loaders that turn imports into property reads
+  // (vitest) would otherwise read them on every element (measured 4x slower).
+  const beta1 = ADAM_BETA1;
+  const beta2 = ADAM_BETA2;
+  const keep1 = 1 - beta1;
+  const keep2 = 1 - beta2;
+  for (let i = start; i < end; i++) {
     const g = gradient[i]! * gradientScale;
-    const m = ADAM_BETA1 * first[i]! + (1 - ADAM_BETA1) * g;
-    const v = ADAM_BETA2 * second[i]! + (1 - ADAM_BETA2) * g * g;
+    const m = beta1 * first[i]! + keep1 * g;
+    const v = beta2 * second[i]! + keep2 * g * g;
     first[i] = m;
     second[i] = v;
     values[i] = values[i]! - (stepSize * m) / (Math.sqrt(v) + epsilon);

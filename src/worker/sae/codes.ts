@@ -1,49 +1,133 @@
 /**
  * The activation functions of the SAE family on row-major Float32Array pre-activations, and
- * the sparse form of their codes. Codes are held twice: dense (rows x features, for dense
- * products) and as compressed rows (for the products that touch only active features).
+ * the sparse form of their codes. Codes are held as compressed rows (for the products that
+ * touch only active features) and, where a dense product needs them, dense (rows x features).
  */
 
 /** Codes of a batch; an entry is active when its value is nonzero. */
 export interface Codes {
   rows: number;
   features: number;
-  /** rows x features, row-major. */
-  dense: Float32Array;
+  /** rows x features, row-major (built from the compressed rows on first use when the
+   *  selection did not produce it: the sparse route never reads it). */
+  readonly dense: Float32Array;
   /** Compressed rows: the active entries of row r are rowStart[r] .. rowStart[r + 1) - 1. */
   rowStart: Int32Array;
   index: Int32Array;
   value: Float32Array;
 }
 
-/** Builds the compressed form of `dense` (rows x features). */
-export function compress(dense: Float32Array, rows: number, features: number): Codes {
-  let active = 0;
-  for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) active++;
-  const rowStart = new Int32Array(rows + 1);
-  const index = new Int32Array(active);
-  const value = new Float32Array(active);
-  let position = 0;
+/** Codes from compressed rows; `dense`, when not given, is expanded on first use. */
+export function codesOf(
+  rows: number,
+  features: number,
+  rowStart: Int32Array,
+  index: Int32Array,
+  value: Float32Array,
+  dense?: Float32Array,
+): Codes {
+  let held = dense;
+  return {
+    rows,
+    features,
+    rowStart,
+    index,
+    value,
+    get dense(): Float32Array {
+      held ??= expand(rows, features, rowStart, index, value);
+      return held;
+    },
+  };
+}
+
+/** The same active entries as `codes` with other values (gradients at the entries). */
+export function withValues(codes: Codes, value: Float32Array): Codes {
+  return codesOf(codes.rows, codes.features, codes.rowStart, codes.index, value);
+}
+
+function expand(
+  rows: number,
+  features: number,
+  rowStart: Int32Array,
+  index: Int32Array,
+  value: Float32Array,
+): Float32Array {
+  const dense = new Float32Array(rows * features);
   for (let r = 0; r < rows; r++) {
-    rowStart[r] = position;
-    const base = r * features;
-    for (let j = 0; j < features; j++) {
-      const v = dense[base + j]!;
-      if (v !== 0) {
-        index[position] = j;
-        value[position] = v;
-        position++;
-      }
-    }
+    for (let p = rowStart[r]!; p < rowStart[r + 1]!; p++)
+      dense[r * features + index[p]!] = value[p]!;
   }
-  rowStart[rows] = position;
-  return { rows, features, dense, rowStart, index, value };
+  return dense;
+}
+
+/** Builds the compressed form of `dense` (rows x features), in one pass over it. */
+export function compress(dense: Float32Array, rows: number, features: number): Codes {
+  return compressRows(dense, rows, features, false);
+}
+
+/** ReLU in place and the compressed form of the result, in one pass over `pre`. */
+export function reluCodes(pre: Float32Array, rows: number, features: number): Codes {
+  return compressRows(pre, rows, features, true);
 }
 
 /** ReLU, in place. */
 export function reluInPlace(pre: Float32Array): Float32Array {
   for (let i = 0; i < pre.length; i++) if (!(pre[i]! > 0)) pre[i] = 0;
   return pre;
+}
+
+/** Starting capacity of the compressed entries, as a fraction of rows x features. */
+const INITIAL_DENSITY = 1 / 64;
+
+function compressRows(dense: Float32Array, rows: number, features: number, relu: boolean): Codes {
+  const rowStart = new Int32Array(rows + 1);
+  let index = new Int32Array(Math.max(16, Math.ceil(rows * features * INITIAL_DENSITY)));
+  let value = new Float32Array(index.length);
+  let position = 0;
+  for (let r = 0; r < rows; r++) {
+    rowStart[r] = position;
+    // Room for a whole row, so the inner loop needs no check.
+    if (index.length - position < features) {
+      const capacity = Math.min(rows * features, 2 * index.length + features);
+      const grownIndex = new Int32Array(capacity);
+      const grownValue = new Float32Array(capacity);
+      grownIndex.set(index.subarray(0, position));
+      grownValue.set(value.subarray(0, position));
+      index = grownIndex;
+      value = grownValue;
+    }
+    const row = dense.subarray(r * features, (r + 1) * features);
+    if (relu) {
+      for (let j = 0; j < features; j++) {
+        const v = row[j]!;
+        if (v > 0) {
+          index[position] = j;
+          value[position] = v;
+          position++;
+        } else {
+          row[j] = 0;
+        }
+      }
+    } else {
+      for (let j = 0; j < features; j++) {
+        const v = row[j]!;
+        if (v !== 0) {
+          index[position] = j;
+          value[position] = v;
+          position++;
+        }
+      }
+    }
+  }
+  rowStart[rows] = position;
+  return codesOf(
+    rows,
+    features,
+    rowStart,
+    index.slice(0, position),
+    value.slice(0, position),
+    dense,
+  );
 }
 
 /** Up to this k, TopK keeps a sorted list of the best values; above it, quickselect (measured:
@@ -71,9 +155,10 @@ export function topKPerRow(
 }
 
 /**
- * topKPerRow and its compressed form in one pass: for k <= INSERTION_MAX_K the kept features
- * of each row are known from the selection, so the dense codes need not be scanned again.
- * Equals compress(topKPerRow(pre, rows, features, k), rows, features) (tested).
+ * topKPerRow in compressed form, without the dense codes (built on first use). For
+ * k <= INSERTION_MAX_K each row is first cut by block maxima (topKOfRowByBlocks), so the
+ * selection visits a quarter of the row or less. Equals compress(topKPerRow(pre, rows,
+ * features, k), rows, features) (tested).
  */
 export function topKPerRowCodes(
   pre: Float32Array,
@@ -83,39 +168,135 @@ export function topKPerRowCodes(
 ): Codes {
   if (k <= 0 || k > INSERTION_MAX_K)
     return compress(topKPerRow(pre, rows, features, k), rows, features);
-  const dense = new Float32Array(rows * features);
-  const selected = { index: new Int32Array(rows * k), count: new Int32Array(rows) };
-  topKByInsertion(pre, rows, features, k, undefined, dense, selected);
-
-  let active = 0;
-  for (let r = 0; r < rows; r++) active += selected.count[r]!;
+  const blocks = Math.ceil(features / SELECTION_BLOCK);
+  const selection = rowSelection(k, blocks);
   const rowStart = new Int32Array(rows + 1);
-  const index = new Int32Array(active);
-  const value = new Float32Array(active);
+  const index = new Int32Array(rows * k);
+  const value = new Float32Array(rows * k);
   let position = 0;
   for (let r = 0; r < rows; r++) {
     rowStart[r] = position;
-    const held = selected.count[r]!;
+    const row = pre.subarray(r * features, (r + 1) * features);
+    const held =
+      blocks >= 2 * k
+        ? topKOfRowByBlocks(row, k, selection)
+        : topKOfRow(row, 0, features, k, 0, 0, selection);
     // Increasing feature order within the row, as compress gives (insertion sort of <= k).
-    const chosen = selected.index.subarray(r * k, r * k + held);
+    const { bestIndex } = selection;
     for (let s = 1; s < held; s++) {
-      const j = chosen[s]!;
+      const j = bestIndex[s]!;
       let t = s;
-      while (t > 0 && chosen[t - 1]! > j) {
-        chosen[t] = chosen[t - 1]!;
+      while (t > 0 && bestIndex[t - 1]! > j) {
+        bestIndex[t] = bestIndex[t - 1]!;
         t--;
       }
-      chosen[t] = j;
+      bestIndex[t] = j;
     }
     for (let s = 0; s < held; s++) {
-      const j = chosen[s]!;
+      const j = bestIndex[s]!;
       index[position] = j;
-      value[position] = dense[r * features + j]!;
+      value[position] = row[j]!;
       position++;
     }
   }
   rowStart[rows] = position;
-  return { rows, features, dense, rowStart, index, value };
+  return codesOf(rows, features, rowStart, index.slice(0, position), value.slice(0, position));
+}
+
+/** Features per block of the block-maximum cut. */
+const SELECTION_BLOCK = 32;
+/** Floors below this (near float32's subnormals) are not narrowed by a relative step. */
+const NORMAL_FLOOR = 1e-30;
+
+/** Scratch of a row's selection, reused from row to row. */
+interface RowSelection {
+  /** bestValue[0 .. held) in decreasing order, bestIndex the features holding them. */
+  bestValue: Float64Array;
+  bestIndex: Int32Array;
+  blockMaximum: Float32Array;
+  maximaScratch: Float32Array;
+}
+
+function rowSelection(k: number, blocks: number): RowSelection {
+  return {
+    bestValue: new Float64Array(k),
+    bestIndex: new Int32Array(k),
+    blockMaximum: new Float32Array(blocks),
+    maximaScratch: new Float32Array(blocks),
+  };
+}
+
+/**
+ * The k largest positive values of one row into selection.bestValue/bestIndex; returns how
+ * many (fewer than k when fewer are positive). The k-th largest block maximum m is a lower
+ * bound of the row's k-th largest value (k distinct entries reach it), so only blocks whose
+ * maximum reaches m can hold a kept entry; those are visited in feature order, which keeps
+ * the tie rule of topKByInsertion (equal values go to the lower feature).
+ */
+function topKOfRowByBlocks(row: Float32Array, k: number, selection: RowSelection): number {
+  const { blockMaximum, maximaScratch } = selection;
+  const features = row.length;
+  const blocks = blockMaximum.length;
+  for (let b = 0; b < blocks; b++) {
+    const end = Math.min(features, (b + 1) * SELECTION_BLOCK);
+    // From -Infinity, so that NaN entries are passed over here as in the selection.
+    let maximum = -Infinity;
+    for (let j = b * SELECTION_BLOCK; j < end; j++) {
+      const v = row[j]!;
+      if (v > maximum) maximum = v;
+    }
+    blockMaximum[b] = maximum;
+  }
+  maximaScratch.set(blockMaximum);
+  const floor = selectKthLargest(maximaScratch, k);
+
+  // Admit from the floor on: a double just below a float32 `floor` and above the float32
+  // below it, so that `v > cut` is `v >= floor` for every float32 v (ties at the floor stay
+  // in). Without it every positive entry of the first blocks would enter the sorted list
+  // (measured: 38 ms against 16 ms for 1024 rows of 4096 standard normal values).
+  let cut = floor > NORMAL_FLOOR && floor < Infinity ? floor * (1 - 2 ** -30) : 0;
+  let held = 0;
+  for (let b = 0; b < blocks; b++) {
+    const maximum = blockMaximum[b]!;
+    if (maximum < floor || !(maximum > cut)) continue;
+    const end = Math.min(features, (b + 1) * SELECTION_BLOCK);
+    held = topKOfRow(row, b * SELECTION_BLOCK, end, k, held, cut, selection);
+    if (held === k) cut = selection.bestValue[k - 1]!;
+  }
+  return held;
+}
+
+/**
+ * Offers row[first .. end) in feature order (only features with allowed[j] = 1, when given) to
+ * a selection holding `held` values whose cut is `cut` (0 until k are held); returns the new
+ * count. Once k are held a candidate must beat
+ * the last one, so equal values keep the earlier (lower) feature.
+ */
+function topKOfRow(
+  row: Float32Array,
+  first: number,
+  end: number,
+  k: number,
+  held: number,
+  cut: number,
+  selection: RowSelection,
+  allowed?: Uint8Array,
+): number {
+  const { bestValue, bestIndex } = selection;
+  for (let j = first; j < end; j++) {
+    const v = row[j]!;
+    if (!(v > cut) || (allowed !== undefined && allowed[j] === 0)) continue;
+    let slot = held < k ? held++ : k - 1;
+    while (slot > 0 && bestValue[slot - 1]! < v) {
+      bestValue[slot] = bestValue[slot - 1]!;
+      bestIndex[slot] = bestIndex[slot - 1]!;
+      slot--;
+    }
+    bestValue[slot] = v;
+    bestIndex[slot] = j;
+    if (held === k) cut = bestValue[k - 1]!;
+  }
+  return held;
 }
 
 function topKByInsertion(
@@ -125,35 +306,13 @@ function topKByInsertion(
   k: number,
   allowed: Uint8Array | undefined,
   out: Float32Array,
-  selected?: { index: Int32Array; count: Int32Array },
 ): void {
-  const bestValue = new Float64Array(k);
-  const bestIndex = new Int32Array(k);
+  const selection = rowSelection(k, 0);
   for (let r = 0; r < rows; r++) {
     const row = pre.subarray(r * features, (r + 1) * features);
-    let held = 0;
-    // bestValue[0..held) is sorted in decreasing order; once k are held a candidate must beat
-    // the last one (`cut`), so equal values keep the earlier (lower) index.
-    let cut = 0;
-    for (let j = 0; j < features; j++) {
-      const v = row[j]!;
-      if (!(v > cut) || (allowed !== undefined && allowed[j] === 0)) continue;
-      let slot = held < k ? held++ : k - 1;
-      while (slot > 0 && bestValue[slot - 1]! < v) {
-        bestValue[slot] = bestValue[slot - 1]!;
-        bestIndex[slot] = bestIndex[slot - 1]!;
-        slot--;
-      }
-      bestValue[slot] = v;
-      bestIndex[slot] = j;
-      if (held === k) cut = bestValue[k - 1]!;
-    }
+    const held = topKOfRow(row, 0, features, k, 0, 0, selection, allowed);
     const target = out.subarray(r * features, (r + 1) * features);
-    for (let s = 0; s < held; s++) target[bestIndex[s]!] = bestValue[s]!;
-    if (selected !== undefined) {
-      selected.index.set(bestIndex.subarray(0, held), r * k);
-      selected.count[r] = held;
-    }
+    for (let s = 0; s < held; s++) target[selection.bestIndex[s]!] = selection.bestValue[s]!;
   }
 }
 

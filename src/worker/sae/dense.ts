@@ -89,10 +89,17 @@ export function transpose(
 
 /** Euclidean norm of row `row` of a row-major matrix with `columns` columns. */
 export function rowNorm(a: Float32Array, row: number, columns: number): number {
-  let sum = 0;
-  const base = row * columns;
-  for (let c = 0; c < columns; c++) sum += a[base + c]! * a[base + c]!;
-  return Math.sqrt(sum);
+  const values = a.subarray(row * columns, (row + 1) * columns);
+  // Two accumulators: one sum is a chain of dependent additions.
+  let sum0 = 0;
+  let sum1 = 0;
+  let c = 0;
+  for (; c + 1 < columns; c += 2) {
+    sum0 += values[c]! * values[c]!;
+    sum1 += values[c + 1]! * values[c + 1]!;
+  }
+  if (c < columns) sum0 += values[c]! * values[c]!;
+  return Math.sqrt(sum0 + sum1);
 }
 
 /** Dot product of row `i` of `a` and row `j` of `b`, both with `columns` columns. */

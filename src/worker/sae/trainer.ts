@@ -13,17 +13,19 @@ import type {
   SaeReluConfig,
   SaeTopkConfig,
 } from '../../shared/methods';
+import { scheduledL1, scheduledLearningRate } from '../../shared/saeSchedule';
 import type { NamedTensors } from '../../shared/tensors';
 import type { FeatureModel, StepReport, Trainer, TrainerContext } from '../methods/method';
 import type { Moments } from './adam';
-import { adamUpdate, zeroMoments } from './adam';
+import { zeroMoments } from './adam';
 import { rowNorm, transpose } from './dense';
 import { SaeFeatureModel, foldScale } from './model';
+import { applyGradients, normalizeRow } from './optimizer';
 import type { Architecture, ParameterName, SaeParameters } from './parameters';
 import { PARAMETER_NAMES, zeroParameters } from './parameters';
 import type { PassSettings } from './passes';
 import { decodeCodes, lossAndGradients, preActivations } from './passes';
-import { compress, reluInPlace } from './codes';
+import { reluCodes } from './codes';
 
 export type SaeConfig = SaeReluConfig | SaeTopkConfig | SaeBatchTopkConfig | SaeJumpReluConfig;
 
@@ -95,36 +97,21 @@ export class SaeTrainer implements Trainer {
       );
     }
 
-    // Constrained decoders: keep only the part of each row's gradient tangent to the sphere.
-    if (this.constrained) {
-      for (let j = 0; j < features; j++) {
-        const gradientRow = gradients.decoder.subarray(j * dimensions, (j + 1) * dimensions);
-        const atom = parameters.decoder.subarray(j * dimensions, (j + 1) * dimensions);
-        const along = projection(gradientRow, atom);
-        for (let c = 0; c < dimensions; c++) gradientRow[c] = gradientRow[c]! - along * atom[c]!;
-      }
-    }
-
-    // Clip the global gradient norm (Adam applies the factor), then Adam at the scheduled rate.
-    const trained = this.trainedNames;
-    let squaredNorm = 0;
-    for (const name of trained) squaredNorm += squaredSum(gradients[name]);
-    const gradientNorm = Math.sqrt(squaredNorm);
-    const clip = this.config.gradientClip;
-    const gradientScale = clip > 0 && gradientNorm > clip ? clip / gradientNorm : 1;
-    const rate = this.learningRate(step);
+    // Tangent projection of unit-norm decoder rows, global norm clip, Adam (optimizer.ts).
+    const rate = scheduledLearningRate(this.config, step);
     this.state.updates++;
-    for (const name of trained) {
-      adamUpdate(
-        parameters[name],
-        gradients[name],
-        this.state.moments[name],
+    const gradientNorm = applyGradients(
+      parameters,
+      gradients,
+      this.state.moments,
+      this.trainedNames,
+      {
+        unitDecoderRows: this.constrained,
+        gradientClip: this.config.gradientClip,
         rate,
-        this.state.updates,
-        gradientScale,
-      );
-    }
-    if (this.constrained) normalizeRows(parameters.decoder, features, dimensions);
+        update: this.state.updates,
+      },
+    );
     if (this.settings.architecture === 'jumprelu') {
       const threshold = parameters.threshold;
       for (let j = 0; j < features; j++) threshold[j] = Math.max(threshold[j]!, MINIMUM_THRESHOLD);
@@ -226,28 +213,16 @@ export class SaeTrainer implements Trainer {
 
   private passSettings(step: number): PassSettings {
     const { settings } = this;
-    const warmup = settings.l1WarmupSteps;
     return {
       architecture: settings.architecture,
       k: settings.k,
-      l1: warmup > 0 ? settings.l1 * Math.min(1, (step + 1) / warmup) : settings.l1,
+      l1: scheduledL1(settings.l1, settings.l1WarmupSteps, step),
       sparsity: settings.sparsity,
       bandwidth: settings.bandwidth,
       auxK: settings.auxK,
       auxCoefficient: settings.auxCoefficient,
       dead: this.deadMask(),
     };
-  }
-
-  /** Linear warm-up from 0, constant, linear decay to 0 over the last `decayFraction`. */
-  private learningRate(step: number): number {
-    const { learningRate, warmupSteps, decayFraction, steps } = this.config;
-    let rate = learningRate;
-    if (warmupSteps > 0) rate *= Math.min(1, (step + 1) / warmupSteps);
-    const decaySteps = decayFraction * steps;
-    const decayStart = steps - decaySteps;
-    if (decaySteps > 0 && step >= decayStart) rate *= Math.max(0, (steps - step) / decaySteps);
-    return rate;
   }
 
   private deadMask(): Uint8Array {
@@ -268,7 +243,7 @@ export class SaeTrainer implements Trainer {
 
     const encoder = transpose(parameters.encoderT, features, dimensions);
     const { pre } = preActivations(parameters, encoder, scaled, rows);
-    const codes = compress(reluInPlace(pre), rows, features);
+    const codes = reluCodes(pre, rows, features);
     const reconstruction = decodeCodes(parameters, codes);
     const residual = new Float32Array(rows * dimensions);
     const weights = new Float64Array(rows);
@@ -453,30 +428,9 @@ function shapeOf(name: ParameterName, dimensions: number, features: number): num
   }
 }
 
-/** The coefficient of `vector` along `direction`: (v . d) / (d . d), 0 for d = 0. */
-function projection(vector: Float32Array, direction: Float32Array): number {
-  let dot = 0;
-  let squared = 0;
-  for (let c = 0; c < vector.length; c++) {
-    dot += vector[c]! * direction[c]!;
-    squared += direction[c]! * direction[c]!;
-  }
-  return squared > 0 ? dot / squared : 0;
-}
-
-function squaredSum(values: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
-  return sum;
-}
-
 /** Scales every row of a rows x columns matrix to unit norm (zero rows stay zero). */
 export function normalizeRows(matrix: Float32Array, rows: number, columns: number): void {
-  for (let r = 0; r < rows; r++) {
-    const norm = rowNorm(matrix, r, columns);
-    if (norm === 0) continue;
-    for (let c = 0; c < columns; c++) matrix[r * columns + c] = matrix[r * columns + c]! / norm;
-  }
+  for (let r = 0; r < rows; r++) normalizeRow(matrix, r * columns, (r + 1) * columns);
 }
 
 /** Weiszfeld's algorithm for the point minimising the sum of distances to the rows. */

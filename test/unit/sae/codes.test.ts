@@ -3,6 +3,8 @@ import { Random } from '../../../src/shared/random';
 import {
   compress,
   jumpRelu,
+  reluCodes,
+  reluInPlace,
   selectKthLargest,
   topKOfBatch,
   topKPerRow,
@@ -90,18 +92,40 @@ describe('activation functions', () => {
 test('TopK codes built during selection equal compressing the dense TopK codes', () => {
   const random = new Random(21);
   const rows = 40;
-  const features = 300;
-  // Ties, negatives, zeros and rows with fewer than k positive values.
-  const pre = Float32Array.from({ length: rows * features }, (_, i) => {
-    if (i % features < 200 && Math.floor(i / features) % 5 === 0) return -1;
-    return Math.round(random.gaussian() * 4) / 4;
-  });
-  for (const k of [1, 7, 32, 64, 65, 150]) {
-    const expected = compress(topKPerRow(pre, rows, features, k), rows, features);
-    const codes = topKPerRowCodes(pre, rows, features, k);
+  // 300 features: plain selection; 2100: the block-maximum cut (k <= 32), with a partial block.
+  for (const features of [300, 2100]) {
+    // Ties, negatives, zeros and rows with fewer than k positive values.
+    const pre = Float32Array.from({ length: rows * features }, (_, i) => {
+      if (i % features < 200 && Math.floor(i / features) % 5 === 0) return -1;
+      if (Math.floor(i / features) % 7 === 3 && i % features > 40) return -2;
+      return Math.round(random.gaussian() * 4) / 4;
+    });
+    for (const k of [1, 7, 32, 64, 65, 150]) {
+      const expected = compress(topKPerRow(pre, rows, features, k), rows, features);
+      const codes = topKPerRowCodes(pre, rows, features, k);
+      expect(Array.from(codes.rowStart)).toEqual(Array.from(expected.rowStart));
+      expect(Array.from(codes.index)).toEqual(Array.from(expected.index));
+      expect(Array.from(codes.value)).toEqual(Array.from(expected.value));
+      expect(Array.from(codes.dense)).toEqual(Array.from(expected.dense));
+    }
+  }
+});
+
+test('ReLU codes equal compressing the rectified pre-activations, at every density', () => {
+  const random = new Random(4);
+  const rows = 50;
+  const features = 256;
+  // Shifts from all negative (no codes) to mostly positive (the buffers grow several times).
+  for (const shift of [-100, -2.5, -1, 0, 1.5]) {
+    const pre = Float32Array.from({ length: rows * features }, () => random.gaussian() + shift);
+    pre[3] = Number.NaN;
+    pre[5] = -0;
+    const expected = compress(reluInPlace(pre.slice()), rows, features);
+    const codes = reluCodes(pre, rows, features);
     expect(Array.from(codes.rowStart)).toEqual(Array.from(expected.rowStart));
     expect(Array.from(codes.index)).toEqual(Array.from(expected.index));
     expect(Array.from(codes.value)).toEqual(Array.from(expected.value));
+    expect(Object.is(pre[5], 0) && pre[3] === 0).toBe(true);
     expect(Array.from(codes.dense)).toEqual(Array.from(expected.dense));
   }
 });
