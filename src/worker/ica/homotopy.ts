@@ -11,7 +11,8 @@
  * Inputs use ICA's conventions: gram = A^T A (M x M), c = A^T x (M); the solution is
  * written to s (M). r = c - G s is left in `residual`.
  */
-import { axpy, dot } from '../linalg/dense';
+import { ActiveCholesky } from '../linalg/activeCholesky';
+import { axpy } from '../linalg/dense';
 
 /** Breakpoints with a step below this (relative to lambda) count as ties. */
 const TIE = 1e-12;
@@ -19,43 +20,36 @@ const TIE = 1e-12;
 const DEPENDENT_PIVOT = 1e-10;
 
 export class HomotopySolver {
-  private readonly factor: Float64Array;
-  /** Columns of G for the active atoms, compacted: columns[i * m + a] = G[i, active[a]]. */
-  private readonly columns: Float64Array;
-  /** Coefficients of the active atoms, compacted like `columns`. */
+  /** G_aa's factor, with the active columns of G compacted (the scan below reads them). */
+  private readonly cholesky: ActiveCholesky;
+  /** Coefficients and signs of the active atoms, in the factor's slot order. */
   private readonly values: Float64Array;
-  private readonly active: Int32Array;
-  private readonly position: Int32Array;
   private readonly signs: Float64Array;
   private readonly weights: Float64Array;
   private readonly stamp: Float64Array;
   private readonly norms: Float64Array;
-  private readonly scratch: Float64Array;
   private readonly blocked: Uint8Array;
   readonly residual: Float64Array;
   /** Breakpoints taken by the last solve. */
   breakpoints = 0;
 
   constructor(private readonly m: number) {
-    this.factor = new Float64Array(m * m);
-    this.columns = new Float64Array(m * m);
+    this.cholesky = new ActiveCholesky(m, DEPENDENT_PIVOT, true);
     this.values = new Float64Array(m);
-    this.active = new Int32Array(m);
-    this.position = new Int32Array(m).fill(-1);
     this.signs = new Float64Array(m);
     this.weights = new Float64Array(m);
     this.stamp = new Float64Array(m);
     this.norms = new Float64Array(m);
-    this.scratch = new Float64Array(m);
     this.blocked = new Uint8Array(m);
     this.residual = new Float64Array(m);
   }
 
   solve(gram: Float64Array, c: Float64Array, s: Float64Array, alpha: number): void {
-    const { m, active, position, signs, weights, blocked, residual, stamp } = this;
+    const { m, signs, weights, blocked, residual, stamp, cholesky } = this;
+    const { active, position, columns } = cholesky;
     s.fill(0);
     residual.set(c);
-    position.fill(-1);
+    cholesky.clear();
     blocked.fill(0);
     stamp.fill(0);
     this.breakpoints = 0;
@@ -83,7 +77,7 @@ export class HomotopySolver {
 
       // Direction of the coefficients as lambda falls: G_aa w = sigma_a; speed ||A_a w||.
       for (let a = 0; a < k; a++) weights[a] = signs[a]!;
-      this.solveFactor(k, weights);
+      cholesky.solve(weights);
       let speedSquared = 0;
       for (let a = 0; a < k; a++) speedSquared += weights[a]! * signs[a]!;
       const speed = Math.sqrt(Math.max(speedSquared, 0));
@@ -111,7 +105,7 @@ export class HomotopySolver {
         if (margin >= step * (1 + norm * speed)) continue;
 
         // Exact correlation and its velocity from row j of G over the active atoms.
-        const { columns, values } = this;
+        const values = this.values;
         const offset = j * m;
         let r0 = 0;
         let r1 = 0;
@@ -184,72 +178,20 @@ export class HomotopySolver {
 
   /** Adds atom j with sign `sign`; a dependent atom is blocked instead. Returns new k. */
   private append(gram: Float64Array, j: number, k: number, sign: number): number {
-    const { m, factor, active, position, scratch } = this;
-    const columns = this.columns;
-    for (let a = 0; a < k; a++) scratch[a] = columns[j * m + a]!;
-    // Forward solve L l = g_a.
-    for (let a = 0; a < k; a++) {
-      scratch[a] = (scratch[a]! - dot(factor, a * m, scratch, 0, a)) / factor[a * m + a]!;
-    }
-    const diagonal = gram[j * m + j]!;
-    const pivot = diagonal - dot(scratch, 0, scratch, 0, k);
-    if (!(pivot > DEPENDENT_PIVOT * diagonal)) {
+    if (!this.cholesky.append(gram, j)) {
       this.blocked[j] = 1;
       return k;
     }
-    for (let a = 0; a < k; a++) factor[k * m + a] = scratch[a]!;
-    factor[k * m + k] = Math.sqrt(pivot);
-    active[k] = j;
-    position[j] = k;
     this.signs[k] = sign;
     this.values[k] = 0;
-    for (let i = 0; i < m; i++) columns[i * m + k] = gram[j * m + i]!;
     return k + 1;
   }
 
-  /**
-   * Drops atom j: removes its row from the factor and restores the triangle with Givens
-   * rotations on neighbouring columns, O(k^2). Returns the new k.
-   */
+  /** Drops atom j from the factor and the per-slot arrays. Returns the new k. */
   private remove(j: number, k: number): number {
-    const { m, factor, active, position, signs } = this;
-    const at = position[j]!;
-    position[j] = -1;
-    for (let a = at; a < k - 1; a++) {
-      factor.copyWithin(a * m, (a + 1) * m, (a + 1) * m + a + 2);
-      active[a] = active[a + 1]!;
-      signs[a] = signs[a + 1]!;
-      this.values[a] = this.values[a + 1]!;
-      position[active[a]!] = a;
-    }
-    const columns = this.columns;
-    for (let i = 0; i < m; i++) columns.copyWithin(i * m + at, i * m + at + 1, i * m + k);
-    for (let column = at; column < k - 1; column++) {
-      const x = factor[column * m + column]!;
-      const y = factor[column * m + column + 1]!;
-      const radius = Math.hypot(x, y);
-      const cosine = x / radius;
-      const sine = y / radius;
-      for (let row = column; row < k - 1; row++) {
-        const u = factor[row * m + column]!;
-        const v = factor[row * m + column + 1]!;
-        factor[row * m + column] = cosine * u + sine * v;
-        factor[row * m + column + 1] = -sine * u + cosine * v;
-      }
-      factor[column * m + column + 1] = 0;
-    }
+    const at = this.cholesky.remove(j);
+    this.signs.copyWithin(at, at + 1, k);
+    this.values.copyWithin(at, at + 1, k);
     return k - 1;
-  }
-
-  /** Solves L L^T x = b in place for the k x k leading factor (row stride m). */
-  private solveFactor(k: number, b: Float64Array): void {
-    const { factor, m } = this;
-    for (let i = 0; i < k; i++) b[i] = (b[i]! - dot(factor, i * m, b, 0, i)) / factor[i * m + i]!;
-    // L^T x = y by rows of L: once x_i is known, remove its share from the y_a, a < i.
-    for (let i = k - 1; i >= 0; i--) {
-      const value = b[i]! / factor[i * m + i]!;
-      b[i] = value;
-      if (value !== 0) axpy(-value, factor, i * m, b, 0, i);
-    }
   }
 }
