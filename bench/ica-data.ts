@@ -1,6 +1,6 @@
 /** Data access and a training loop shared by the ICA benchmarks. */
 import { readFileSync } from 'node:fs';
-import type { IcaConfig, CompleteIcaConfig } from '../src/shared/methods';
+import type { RunConfig } from '../src/shared/methods';
 import { Random } from '../src/shared/random';
 import type { DataSummary, MethodDefinition, Trainer } from '../src/worker/methods/method';
 
@@ -48,7 +48,7 @@ export function summarise(data: Float32Array, rows: number, dimensions: number):
  * Trains `method` on the first `trainRows` rows (shuffled with the config's seed each epoch),
  * returning the trainer and the CPU and wall seconds spent in `step`.
  */
-export function trainOn<C extends IcaConfig | CompleteIcaConfig>(
+export function trainOn<C extends RunConfig>(
   method: MethodDefinition<C>,
   config: C,
   data: Float32Array,

@@ -6,15 +6,23 @@
  *     the DC-free subspace (so L = 63, M = 63 and 126; an orthonormal change of basis leaves
  *     bits per dimension comparable); the 2x atoms are mapped back to pixels for the picture
  *   stories260K MLP activations (L = 172): M = 172 and 344
+ * Every basis is also scored by `dictionaryCodingCost` (the Laplace approximation with its
+ * hyper-parameters chosen by the same rule for all): the complete basis, the 1x and 2x ICA
+ * bases, and the decoder of a TopK SAE trained on the same rows (SAE=0 leaves it out).
  * Select one with DATASET=patches or DATASET=stories; ALPHA overrides the default alpha.
  */
 import { cpus } from 'node:os';
 import { it } from 'vitest';
 import { defaultRunConfig } from '../src/shared/runConfig';
-import type { CompleteIcaConfig, IcaConfig } from '../src/shared/methods';
+import type { CompleteIcaConfig, IcaConfig, SaeTopkConfig } from '../src/shared/methods';
+import { initializeBackend } from '../src/worker/backend';
+import type { FeatureModel } from '../src/worker/methods/method';
 import { icaMethod } from '../src/worker/ica/method';
 import { completeIcaMethod } from '../src/worker/ica/complete';
-import { readFloat32Npy, trainOn } from './ica-data';
+import { dictionaryCodingCost } from '../src/worker/ica/likelihood';
+import { scalingFromSummary } from '../src/worker/ica/scaling';
+import { saeTopkMethod } from '../src/worker/sae/methods';
+import { readFloat32Npy, summarise, trainOn } from './ica-data';
 import { atomTiles, writeGrayPng } from './ica-png';
 
 const DATASETS = {
@@ -22,8 +30,10 @@ const DATASETS = {
   stories: '../shared/data/stories260K/acts_mlp_hidden_L2_16384x172_f32.npy',
 };
 const HELD_OUT = 2048;
+/** TopK SAE per dataset: features and k as in the README's table (k close to ICA's L0). */
+const SAE = { patches: { multiple: 2, k: 9 }, stories: { multiple: 4, k: 16 } };
 
-it('reports bits per dimension of 1x and 2x bases', () => {
+it('reports bits per dimension of 1x and 2x bases', async () => {
   const dataset = (process.env.DATASET ?? 'patches') as keyof typeof DATASETS;
   const file = readFloat32Npy(DATASETS[dataset]);
   const { rows } = file;
@@ -36,6 +46,29 @@ it('reports bits per dimension of 1x and 2x bases', () => {
     `${dataset}: ${rows} x ${columns}, ${HELD_OUT} rows held out, ${cpus().length} cores`,
   );
 
+  const scaling = scalingFromSummary(summarise(data, trainRows, columns));
+  const defaultAlpha = (defaultRunConfig('ica', columns) as IcaConfig).alpha;
+  const startAlpha = process.env.ALPHA ? Number(process.env.ALPHA) : defaultAlpha;
+  /** The same rule for every dictionary: dictionaryCodingCost's search from startAlpha. */
+  const scoreAtoms = (name: string, model: FeatureModel): void => {
+    const start = performance.now();
+    const cost = dictionaryCodingCost({
+      atoms: model.atoms(),
+      features: model.features,
+      dimensions: columns,
+      rows: heldOut,
+      rowCount: HELD_OUT,
+      scaling,
+      alpha: startAlpha,
+    });
+    console.log(
+      `${name} scored as a dictionary: ${cost.bitsPerDimension.toFixed(3)} bits/dim at ` +
+        `alpha ${cost.alpha.toPrecision(3)}, lambda ${cost.lambda.toPrecision(3)}, ` +
+        `theta ${cost.theta.toPrecision(3)}, mean active ${cost.meanActive.toFixed(1)} ` +
+        `(${((performance.now() - start) / 1000).toFixed(1)} s)`,
+    );
+  };
+
   const complete = defaultRunConfig('ica-complete', columns) as CompleteIcaConfig;
   const completeRun = trainOn(completeIcaMethod, complete, data, trainRows, columns);
   const completeExtras = completeRun.trainer.model().evaluationExtras!(heldOut, HELD_OUT);
@@ -43,6 +76,7 @@ it('reports bits per dimension of 1x and 2x bases', () => {
     `ica-complete M=${columns}: ${completeExtras.bitsPerDimension.toFixed(3)} bits/dim (exact likelihood), ` +
       `${completeRun.cpuSeconds.toFixed(1)} s CPU`,
   );
+  scoreAtoms(`ica-complete M=${columns}`, completeRun.trainer.model());
 
   for (const multiple of [1, 2]) {
     const defaults = defaultRunConfig('ica', columns) as IcaConfig;
@@ -62,6 +96,7 @@ it('reports bits per dimension of 1x and 2x bases', () => {
         `evaluation ${((performance.now() - start) / 1000).toFixed(1)} s, warnings: ` +
         `${run.trainer.warnings().join('; ') || 'none'}`,
     );
+    scoreAtoms(`ica M=${config.features}`, model);
     if (dataset === 'patches' && multiple === 2) {
       const atoms = model.atoms();
       const pixelAtoms = new Float32Array(config.features * 64);
@@ -75,6 +110,19 @@ it('reports bits per dimension of 1x and 2x bases', () => {
       const { pixels, width, height } = atomTiles(pixelAtoms, config.features, 8, 16, 4);
       writeGrayPng('docs/ica-patches-2x.png', pixels, width, height);
     }
+  }
+
+  if (process.env.SAE !== '0') {
+    const backend = await initializeBackend();
+    const { multiple, k } = SAE[dataset];
+    const defaults = defaultRunConfig('sae-topk', columns) as SaeTopkConfig;
+    const config = { ...defaults, features: multiple * columns, k };
+    const run = trainOn(saeTopkMethod, config, data, trainRows, columns);
+    console.log(
+      `sae-topk M=${config.features} k=${k} (${backend}): train ${run.cpuSeconds.toFixed(1)} s ` +
+        `CPU (${run.wallSeconds.toFixed(1)} s wall)`,
+    );
+    scoreAtoms(`sae-topk decoder M=${config.features}`, run.trainer.model());
   }
 });
 

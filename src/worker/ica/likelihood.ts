@@ -142,15 +142,18 @@ export interface DictionaryCodingCostOptions {
   rowCount: number;
   /** The dataset's centring and global scale; see `scalingFromSummary`. */
   scaling: Scaling;
-  /** L1 weight of MAP inference in scaled units (compare dictionaries at the same alpha). */
+  /** L1 weight of MAP inference in scaled units where the search for the best one starts. */
   alpha: number;
   /** beta / theta of the smoothed prior (compare only at the same value). */
   smoothing?: number;
+  /** Score at `alpha` only instead of searching (default false). */
+  fixedAlpha?: boolean;
 }
 
 export interface DictionaryCodingCost {
   bitsPerDimension: number;
-  /** Fitted hyper-parameters (scaled units): theta = 1 / mean|s|, lambda = L / mean residual^2. */
+  /** The hyper-parameters scored (scaled units): alpha = theta / lambda, the codes' L1 weight. */
+  alpha: number;
   theta: number;
   lambda: number;
   beta: number;
@@ -162,31 +165,45 @@ export interface DictionaryCodingCost {
 /**
  * Default beta / theta of the smoothed prior: against the exact integral for M = L + 1
  * (test/unit/ica/likelihood.test.ts) it gave the smallest error of 1, pi/2, 2, 4 and 10:
- * mean |error| 0.25 nats per row, bias +0.03 nats (10 gave a bias of -1.0 nats).
+ * mean |error| 0.25 nats per row, bias +0.03 nats (10 gave a bias of -1.0 nats). The score
+ * of an overcomplete basis depends on it through its M - L null directions: on patches the 2x
+ * basis moved 0.5 bits/dim between 1 and pi/2, the complete one 0.06 (docs/ica.md).
  */
 export const DEFAULT_SMOOTHING = 1;
 
-/** Largest rate (codes that are all but zero). */
-const MAX_THETA = 1e6;
+/** Steps of the search over alpha: factors of 2, at most this many either way. */
+const ALPHA_SEARCH_STEPS = 6;
+/**
+ * The search over lambda spans the residual's lambda (n L / ||X - A S||^2) divided by
+ * LAMBDA_BELOW_RESIDUAL to times LAMBDA_ABOVE_RESIDUAL. Dense codes at a small alpha leave a
+ * tiny residual, far above the best lambda, hence the wide span below.
+ */
+const LAMBDA_BELOW_RESIDUAL = 1e4;
+const LAMBDA_ABOVE_RESIDUAL = 30;
+/** Golden-section iterations over log lambda (the bracket shrinks 0.618 per iteration). */
+const LAMBDA_SEARCH_ITERATIONS = 36;
 
 /**
  * Coding cost of any dictionary under ICA's generative model, in bits per dimension on
  * the given rows. Atoms (features x dimensions, raw units) are taken to scaled units and to
- * unit norm (the prior fixes the scale, so only directions matter); codes are MAP at
- * `alpha`; theta and lambda are their maximum-likelihood values given the codes
- * (theta = 1 / mean|s| over all M x n coefficients, lambda = L / mean ||x - A s||^2 per row),
- * capped to stay finite. One shared rate, not one per atom: per-atom rates fitted on the
- * scored rows would need many rows per atom and flatter the score on small batches.
- * Call it with as many rows at once as affordable (>= 1024): the fit and the M x M
- * factorisation are per call.
- * Zero atoms are dropped.
+ * unit norm (the prior fixes the scale, so only directions matter). The scored model is
+ * consistent: the codes are its MAP codes, at alpha = theta / lambda. Its two free
+ * hyper-parameters are chosen the same way for every dictionary, to maximise the
+ * approximate likelihood of the rows (type-II maximum likelihood): lambda by golden section
+ * at each alpha (theta = alpha lambda), alpha by factors of 2 from `options.alpha` while the
+ * score improves. Fitting theta to 1 / mean|s| and lambda to the residual at a fixed alpha,
+ * as Basis did before, scored codes that are not the model's MAP codes (theta / lambda was
+ * 3 to 5 times alpha) and penalised 2x bases most (docs/ica.md, "Likelihood and bits").
+ * One shared rate, not one per atom. Call it with as many rows at once as affordable
+ * (>= 1024): the fit and the M x M factorisation are per call. Zero atoms are dropped.
  */
 export function dictionaryCodingCost(options: DictionaryCodingCostOptions): DictionaryCodingCost {
-  const { features, dimensions: l, rowCount: n, scaling, alpha } = options;
+  const { features, dimensions: l, rowCount: n, scaling } = options;
   const smoothing = options.smoothing ?? DEFAULT_SMOOTHING;
   if (n === 0) {
     return {
       bitsPerDimension: NaN,
+      alpha: NaN,
       theta: NaN,
       lambda: NaN,
       beta: NaN,
@@ -208,52 +225,124 @@ export function dictionaryCodingCost(options: DictionaryCodingCostOptions): Dict
     for (let i = 0; i < l; i++) dictionary[index * l + i] = options.atoms[j * l + i]!;
   });
   normaliseRows(dictionary, m, l);
-
-  // MAP codes, exact (polished).
   const rows = toScaled(options.rows, n, scaling);
-  const correlations = multiplyTransposed(rows, n, dictionary, m, l);
-  const codes = new Float64Array(n * m);
-  const gram = gramOfRows(dictionary, m, l);
-  const stats = sparseCode({ gram, features: m, alpha }, correlations, n, codes, {
-    tolerance: 1e-6,
-    maxSweeps: 1000,
-    polish: true,
-  });
+  const scorer = new AlphaScorer(dictionary, m, l, rows, n, smoothing);
 
-  // Maximum-likelihood theta (one rate for all atoms) and lambda given the codes.
-  let absoluteSum = 0;
-  let activeCount = 0;
-  for (const value of codes) {
-    if (value === 0) continue;
-    absoluteSum += Math.abs(value);
-    activeCount++;
-  }
-  const reconstruction = new Float64Array(l);
-  let squaredError = 0;
-  for (let row = 0; row < n; row++) {
-    reconstruction.fill(0);
-    for (let j = 0; j < m; j++) {
-      const value = codes[row * m + j]!;
-      if (value !== 0) axpy(value, dictionary, j * l, reconstruction, 0, l);
+  // Walk alpha by factors of 2 from the start, downhill in bits, while it improves; upwards
+  // only when the first step down did not improve.
+  const start = scorer.score(options.alpha);
+  if (options.fixedAlpha) return start;
+  let best = start;
+  for (const factor of [0.5, 2]) {
+    if (best !== start) break;
+    let alpha = start.alpha;
+    for (let step = 0; step < ALPHA_SEARCH_STEPS; step++) {
+      alpha *= factor;
+      const candidate = scorer.score(alpha);
+      if (!(candidate.bitsPerDimension < best.bitsPerDimension)) break;
+      best = candidate;
     }
-    for (let i = 0; i < l; i++) squaredError += (rows[row * l + i]! - reconstruction[i]!) ** 2;
   }
-  const lambda = Math.min(1e8, (n * l) / Math.max(squaredError, 1e-12));
-  const theta = Math.min(MAX_THETA, (n * m) / Math.max(absoluteSum, 1e-300));
-  const beta = smoothing * theta;
+  return best;
+}
 
-  const logLikelihoods = laplaceLogLikelihoods(
-    { dictionary, features: m, dimensions: l, theta, lambda, beta },
-    rows,
-    n,
-    codes,
-  );
-  return {
-    bitsPerDimension: bitsPerDimension(logLikelihoods, l),
-    theta,
-    lambda,
-    beta,
-    meanActive: activeCount / Math.max(n, 1),
-    kktResidual: stats.maxResidual,
-  };
+/** Scores one dictionary at a given alpha, with the best lambda for that alpha. */
+class AlphaScorer {
+  private readonly gram: Float64Array;
+  private readonly correlations: Float64Array;
+
+  constructor(
+    private readonly dictionary: Float64Array,
+    private readonly m: number,
+    private readonly l: number,
+    private readonly rows: Float64Array,
+    private readonly n: number,
+    private readonly smoothing: number,
+  ) {
+    this.gram = gramOfRows(dictionary, m, l);
+    this.correlations = multiplyTransposed(rows, n, dictionary, m, l);
+  }
+
+  score(alpha: number): DictionaryCodingCost {
+    const { dictionary, m, l, rows, n } = this;
+
+    // MAP codes at alpha, exact (polished).
+    const codes = new Float64Array(n * m);
+    const stats = sparseCode({ gram: this.gram, features: m, alpha }, this.correlations, n, codes, {
+      tolerance: 1e-6,
+      maxSweeps: 1000,
+      polish: true,
+    });
+    let activeCount = 0;
+    for (const value of codes) if (value !== 0) activeCount++;
+
+    // The residual's lambda centres the bracket of the search over log lambda.
+    const reconstruction = new Float64Array(l);
+    let squaredError = 0;
+    for (let row = 0; row < n; row++) {
+      reconstruction.fill(0);
+      for (let j = 0; j < m; j++) {
+        const value = codes[row * m + j]!;
+        if (value !== 0) axpy(value, dictionary, j * l, reconstruction, 0, l);
+      }
+      for (let i = 0; i < l; i++) squaredError += (rows[row * l + i]! - reconstruction[i]!) ** 2;
+    }
+    const residualLambda = Math.min(1e8, (n * l) / Math.max(squaredError, 1e-12));
+    const bitsAt = (logLambda: number): number => {
+      const lambda = Math.exp(logLambda);
+      const theta = alpha * lambda;
+      const model = { dictionary, features: m, dimensions: l, theta, lambda };
+      const beta = this.smoothing * theta;
+      return bitsPerDimension(laplaceLogLikelihoods({ ...model, beta }, rows, n, codes), l);
+    };
+    const logLambda = goldenSectionMinimum(
+      bitsAt,
+      Math.log(residualLambda / LAMBDA_BELOW_RESIDUAL),
+      Math.log(residualLambda * LAMBDA_ABOVE_RESIDUAL),
+      LAMBDA_SEARCH_ITERATIONS,
+    );
+    const lambda = Math.exp(logLambda);
+    return {
+      bitsPerDimension: bitsAt(logLambda),
+      alpha,
+      theta: alpha * lambda,
+      lambda,
+      beta: this.smoothing * alpha * lambda,
+      meanActive: activeCount / n,
+      kktResidual: stats.maxResidual,
+    };
+  }
+}
+
+/** Minimiser of a unimodal `f` on [low, high] by golden-section search. */
+export function goldenSectionMinimum(
+  f: (x: number) => number,
+  low: number,
+  high: number,
+  iterations: number,
+): number {
+  const ratio = (Math.sqrt(5) - 1) / 2;
+  let a = low;
+  let b = high;
+  let c = b - ratio * (b - a);
+  let d = a + ratio * (b - a);
+  let fc = f(c);
+  let fd = f(d);
+  for (let k = 0; k < iterations; k++) {
+    // Non-finite values (H not positive definite) count as worse than any finite one.
+    if (fc < fd || !Number.isFinite(fd)) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - ratio * (b - a);
+      fc = f(c);
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + ratio * (b - a);
+      fd = f(d);
+    }
+  }
+  return fc < fd ? c : d;
 }

@@ -150,8 +150,9 @@ export function codingCostRows(features: number): number {
 /**
  * Bits per dimension (and, for ICA, the largest KKT residual) of the first `rowCount` rows of
  * the evaluation set, under the Laplacian generative model: ICA through its own exact
- * inference, any other dictionary through `dictionaryCodingCost` at ICA's default alpha, so
- * every run on a dataset is scored at the same point.
+ * inference, any other dictionary through `dictionaryCodingCost` starting its search over
+ * alpha at ICA's default alpha. Both choose the model's hyper-parameters by the same rule
+ * (the best approximate likelihood), so every run on a dataset is scored the same way.
  */
 function codingCost(
   model: FeatureModel,
@@ -181,8 +182,8 @@ function codingCost(
 const KKT_EVALUATION_TOLERANCE = 1e-3;
 
 /**
- * The L1 weight at which non-ICA dictionaries are scored: ICA's default alpha, so every
- * SAE on a dataset is scored at the same point as a default ICA run.
+ * Where the search over the L1 weight starts for non-ICA dictionaries: ICA's default alpha,
+ * the start of a default ICA run's search too.
  */
 function referenceAlpha(columns: number): number {
   const defaults = defaultRunConfig('ica', columns);
