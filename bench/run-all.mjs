@@ -30,7 +30,7 @@ const GROUPS = [
     args: ['--config', 'bench/sae-vitest.config.ts', 'bench/sae-step.bench.ts'],
     parse(output) {
       const rows = [];
-      for (const method of ['sae-topk', 'sae-relu']) {
+      for (const method of ['sae-topk', 'sae-relu', 'sae-relu (trained density, L0 32)']) {
         const line = output.split('\n').find((text) => text.startsWith(`${method}:`));
         if (line === undefined) continue;
         const basis = numberAfter(line, /Basis (\d+(?:\.\d+)?) ms\/step wall/);

@@ -21,11 +21,12 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { assert } from '../../shared/errors';
 
 /**
- * Below this many cores the default is one thread: on the 2-core development machine, with
- * the rest of the system busy, a process obtained 1.1 cores for two spinning threads, and a
- * split step was no faster than one thread (docs/benchmarks.md).
+ * From this many cores up the default is every core. On the idle 2-core benchmark machine
+ * two threads made a TopK step 1.2-1.3x faster (302 -> 233 ms, docs/benchmarks.md), and
+ * PyTorch's default step there keeps both cores busy too. (With the machine shared and
+ * loaded, two threads were no faster than one; BASIS_THREADS=1 restores one thread.)
  */
-const MINIMUM_CORES_TO_SPLIT = 4;
+const MINIMUM_CORES_TO_SPLIT = 2;
 
 /** How long a product waits for a starting helper before computing on its own. */
 const START_TIMEOUT_MS = 20_000;
