@@ -171,6 +171,17 @@ export interface DictionaryCodingCost {
  */
 export const DEFAULT_SMOOTHING = 1;
 
+/**
+ * Rows the search over alpha and lambda runs on (evenly spread over the given rows); all
+ * rows are then scored once at the chosen values. Two hyper-parameters are well fixed by
+ * 128 x L values, and the search's many log dets then cost little beside the final score.
+ */
+const SEARCH_ROWS = 128;
+/** The final lambda search on all rows: within this factor of the subset's lambda, ... */
+const REFINE_FACTOR = 4;
+/** ... in this many golden-section iterations (bracket 2.8 wide in log lambda, to 0.02). */
+const REFINE_ITERATIONS = 10;
+
 /** Steps of the search over alpha: factors of 2, at most this many either way. */
 const ALPHA_SEARCH_STEPS = 6;
 /**
@@ -180,8 +191,13 @@ const ALPHA_SEARCH_STEPS = 6;
  */
 const LAMBDA_BELOW_RESIDUAL = 1e4;
 const LAMBDA_ABOVE_RESIDUAL = 30;
-/** Golden-section iterations over log lambda (the bracket shrinks 0.618 per iteration). */
-const LAMBDA_SEARCH_ITERATIONS = 36;
+/**
+ * Golden-section iterations over log lambda. The bracket (log 3e5 = 12.6 wide) shrinks 0.618
+ * per iteration, to 0.006 after 16; the score is flat at its maximum, so an error of 0.006
+ * in log lambda moves bits/dim by far less than 1e-4, and every iteration costs a log det
+ * per row (M^3 / 3 each).
+ */
+const LAMBDA_SEARCH_ITERATIONS = 16;
 
 /**
  * Coding cost of any dictionary under ICA's generative model, in bits per dimension on
@@ -227,23 +243,34 @@ export function dictionaryCodingCost(options: DictionaryCodingCostOptions): Dict
   normaliseRows(dictionary, m, l);
   const rows = toScaled(options.rows, n, scaling);
   const scorer = new AlphaScorer(dictionary, m, l, rows, n, smoothing);
+  if (options.fixedAlpha) return scorer.score(options.alpha);
+
+  // alpha is searched on an evenly spread subset of the rows (each step of the search costs
+  // a log det per row), then lambda is refined on every row at the chosen alpha.
+  const searchRows = Math.min(n, SEARCH_ROWS);
+  const subset = new Float64Array(searchRows * l);
+  for (let index = 0; index < searchRows; index++) {
+    const row = Math.floor((index * n) / searchRows);
+    subset.set(rows.subarray(row * l, (row + 1) * l), index * l);
+  }
+  const searcher =
+    searchRows === n ? scorer : new AlphaScorer(dictionary, m, l, subset, searchRows, smoothing);
 
   // Walk alpha by factors of 2 from the start, downhill in bits, while it improves; upwards
   // only when the first step down did not improve.
-  const start = scorer.score(options.alpha);
-  if (options.fixedAlpha) return start;
+  const start = searcher.score(options.alpha);
   let best = start;
   for (const factor of [0.5, 2]) {
     if (best !== start) break;
     let alpha = start.alpha;
     for (let step = 0; step < ALPHA_SEARCH_STEPS; step++) {
       alpha *= factor;
-      const candidate = scorer.score(alpha);
+      const candidate = searcher.score(alpha);
       if (!(candidate.bitsPerDimension < best.bitsPerDimension)) break;
       best = candidate;
     }
   }
-  return best;
+  return searcher === scorer ? best : scorer.score(best.alpha, best.lambda);
 }
 
 /** Scores one dictionary at a given alpha, with the best lambda for that alpha. */
@@ -263,7 +290,11 @@ class AlphaScorer {
     this.correlations = multiplyTransposed(rows, n, dictionary, m, l);
   }
 
-  score(alpha: number): DictionaryCodingCost {
+  /**
+   * The score at `alpha` with the best lambda: searched over the whole bracket, or, given
+   * `nearLambda` (the subset's choice), over a factor of REFINE_FACTOR either side of it.
+   */
+  score(alpha: number, nearLambda?: number): DictionaryCodingCost {
     const { dictionary, m, l, rows, n } = this;
 
     // MAP codes at alpha, exact (polished).
@@ -295,12 +326,20 @@ class AlphaScorer {
       const beta = this.smoothing * theta;
       return bitsPerDimension(laplaceLogLikelihoods({ ...model, beta }, rows, n, codes), l);
     };
-    const logLambda = goldenSectionMinimum(
-      bitsAt,
-      Math.log(residualLambda / LAMBDA_BELOW_RESIDUAL),
-      Math.log(residualLambda * LAMBDA_ABOVE_RESIDUAL),
-      LAMBDA_SEARCH_ITERATIONS,
-    );
+    const logLambda =
+      nearLambda === undefined
+        ? goldenSectionMinimum(
+            bitsAt,
+            Math.log(residualLambda / LAMBDA_BELOW_RESIDUAL),
+            Math.log(residualLambda * LAMBDA_ABOVE_RESIDUAL),
+            LAMBDA_SEARCH_ITERATIONS,
+          )
+        : goldenSectionMinimum(
+            bitsAt,
+            Math.log(nearLambda / REFINE_FACTOR),
+            Math.log(nearLambda * REFINE_FACTOR),
+            REFINE_ITERATIONS,
+          );
     const lambda = Math.exp(logLambda);
     return {
       bitsPerDimension: bitsAt(logLambda),

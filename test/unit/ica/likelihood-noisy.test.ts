@@ -263,7 +263,8 @@ describe('hyper-parameters of the coding cost', () => {
     expect(bitsAt(cost.lambda)).toBeCloseTo(cost.bitsPerDimension, 6);
     expect(bitsAt(cost.lambda * 1.2)).toBeGreaterThan(cost.bitsPerDimension);
     expect(bitsAt(cost.lambda / 1.2)).toBeGreaterThan(cost.bitsPerDimension);
-    // alpha was searched: half and twice the chosen alpha score no better.
+    // alpha was searched (on 128 evenly spread rows, then lambda refined on all 300): half
+    // and twice the chosen alpha score no better, within 1e-3 bits/dim (measured: 1.1e-4).
     for (const factor of [0.5, 2]) {
       const other = dictionaryCodingCost({
         atoms: Float32Array.from(dictionary),
@@ -275,7 +276,7 @@ describe('hyper-parameters of the coding cost', () => {
         alpha: cost.alpha * factor,
         fixedAlpha: true,
       });
-      expect(other.bitsPerDimension).toBeGreaterThanOrEqual(cost.bitsPerDimension);
+      expect(other.bitsPerDimension).toBeGreaterThanOrEqual(cost.bitsPerDimension - 1e-3);
     }
   });
 
