@@ -25,6 +25,7 @@
  */
 import { ActiveCholesky } from '../linalg/activeCholesky';
 import { axpy } from '../linalg/dense';
+import { maxKkt } from './kkt';
 
 /** Squared pivots below this fraction of the diagonal: the entering atom is dependent. */
 const DEPENDENT_PIVOT = 1e-10;
@@ -195,18 +196,6 @@ export class ActiveSetSolver {
     for (let a = 0; a < cholesky.size; a++) {
       axpy(-values[a]!, gram, cholesky.active[a]! * m, residual, 0, m);
     }
-    let worst = 0;
-    for (let j = 0; j < m; j++) {
-      const r = residual[j]!;
-      const value = s[j]!;
-      const violation =
-        value > 0
-          ? Math.abs(r - alpha)
-          : value < 0
-            ? Math.abs(r + alpha)
-            : Math.max(Math.abs(r) - alpha, 0);
-      if (!(violation <= worst)) worst = violation;
-    }
-    return worst;
+    return maxKkt(s, residual, m, alpha);
   }
 }

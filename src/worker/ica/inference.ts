@@ -25,6 +25,7 @@
 import { axpy, choleskyInPlace, choleskySolveInPlace } from '../linalg/dense';
 import { ActiveSetSolver } from './activeSet';
 import { HomotopySolver } from './homotopy';
+import { maxKkt } from './kkt';
 
 export interface CodingProblem {
   /** G = A^T A, M x M. */
@@ -366,20 +367,4 @@ function updateCoordinate(
   s[j] = next;
   axpy(-change, gram, j * m, r, 0, m);
   return Math.abs(change) * diagonal;
-}
-
-function maxKkt(s: Float64Array, r: Float64Array, m: number, alpha: number): number {
-  let worst = 0;
-  for (let j = 0; j < m; j++) {
-    const value = s[j]!;
-    const g = r[j]!;
-    const residual =
-      value > 0
-        ? Math.abs(g - alpha)
-        : value < 0
-          ? Math.abs(g + alpha)
-          : Math.max(Math.abs(g) - alpha, 0);
-    if (!(residual <= worst)) worst = residual;
-  }
-  return worst;
 }
