@@ -3,11 +3,10 @@
  *   BASIS_THREADS=1 npx vitest run --config bench/sae-vitest.config.ts sae-phases
  */
 import { test } from 'vitest';
-import { Random } from '../src/shared/random';
+import { B, benchModel, D, F } from './sae-model';
 import { initializeBackend } from '../src/worker/backend';
 import { topKPerRowCodes } from '../src/worker/sae/codes';
 import { transpose } from '../src/worker/sae/dense';
-import { normalizeRows } from '../src/worker/sae/trainer';
 import { zeroParameters } from '../src/worker/sae/parameters';
 import {
   decodeCodes,
@@ -16,18 +15,9 @@ import {
   sparseBackward,
 } from '../src/worker/sae/passes';
 
-const D = 512;
-const F = 4096;
-const B = 1024;
-
 test('phases of a sae-topk pass', async () => {
   await initializeBackend();
-  const random = new Random(0);
-  const parameters = zeroParameters(D, F);
-  for (let i = 0; i < parameters.decoder.length; i++) parameters.decoder[i] = random.gaussian();
-  normalizeRows(parameters.decoder, F, D);
-  parameters.encoderT.set(parameters.decoder);
-  const batch = Float32Array.from({ length: B * D }, () => random.gaussian());
+  const { parameters, batch } = benchModel();
   const totals = new Map<string, number>();
   const time = <T>(name: string, work: () => T): T => {
     const started = performance.now();

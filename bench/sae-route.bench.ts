@@ -6,17 +6,12 @@
  *   BASIS_THREADS=1 npx vitest run --config bench/sae-vitest.config.ts sae-route
  */
 import { test } from 'vitest';
-import { Random } from '../src/shared/random';
+import { B, benchModel, D, F } from './sae-model';
 import { initializeBackend } from '../src/worker/backend';
 import { transpose } from '../src/worker/sae/dense';
-import { zeroParameters } from '../src/worker/sae/parameters';
 import type { PassSettings } from '../src/worker/sae/passes';
 import { SPARSE_DENSITY_LIMIT, lossAndGradients, preActivations } from '../src/worker/sae/passes';
-import { normalizeRows } from '../src/worker/sae/trainer';
 
-const D = 512;
-const F = 4096;
-const B = 1024;
 const DENSITIES = [0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.12];
 const REPEATS = Number(process.env.SAE_BENCH_REPEATS ?? 3);
 
@@ -29,12 +24,7 @@ function cpuMs(work: () => unknown): number {
 
 test('sparse against dense route of a sae-relu pass', async () => {
   await initializeBackend();
-  const random = new Random(0);
-  const parameters = zeroParameters(D, F);
-  for (let i = 0; i < parameters.decoder.length; i++) parameters.decoder[i] = random.gaussian();
-  normalizeRows(parameters.decoder, F, D);
-  parameters.encoderT.set(parameters.decoder);
-  const batch = Float32Array.from({ length: B * D }, () => random.gaussian());
+  const { parameters, batch } = benchModel();
   const { pre } = preActivations(parameters, transpose(parameters.encoderT, F, D), batch, B);
   const sorted = Float32Array.from(pre).sort();
   const settings: PassSettings = {
