@@ -15,19 +15,12 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import type { GpuReply, GpuRequest } from '../../src/gpu/protocol';
+import { CHROMIUM, HEADLESS_FLAGS } from './chromium';
 
 const ROOT = resolve(__dirname, '..', '..');
-export const CHROMIUM = '/usr/bin/chromium';
-/** The project's headless flags (test/e2e) plus the one that exposes the software adapter. */
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-];
+export { CHROMIUM };
+/** The project's headless flags plus the one that exposes the software adapter. */
+export const CHROMIUM_FLAGS = [...HEADLESS_FLAGS, '--enable-unsafe-webgpu'];
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>Basis WebGPU</title><script>
 const worker = new Worker('/saeWorker.js', { type: 'module' });

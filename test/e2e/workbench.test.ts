@@ -23,9 +23,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiReply, RunSummary } from '../../src/shared/contract';
 import { Random } from '../../src/shared/random';
+import { CHROMIUM, HEADLESS_FLAGS } from './chromium';
 
 const ROOT = resolve(__dirname, '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
 const MEASUREMENTS = join(ROOT, 'test-output', 'ui-measurements.json');
 const BUILT =
@@ -191,16 +191,7 @@ describe.skipIf(!BUILT || !existsSync(CHROMIUM))('workbench in a browser', () =>
     context = await chromium.launchPersistentContext(join(folder, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-quic',
-        '--disable-sync',
-      ],
+      args: [...HEADLESS_FLAGS, '--disable-quic', '--disable-sync'],
       viewport: { width: 1400, height: 900 },
       acceptDownloads: true,
     });
