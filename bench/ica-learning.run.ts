@@ -12,10 +12,10 @@
  * "not reached" and the ratio as ">= cap / Basis time" (if Basis, capped at BASIS_CAP, does
  * not reach it: "<= peer time / Basis's cap"). The default configurations: 'cd' at Basis's
  * alpha, and 'cd' at alpha 0.2, to bring sklearn's L0 nearer Basis's (at equal alpha its
- * codes are sparser: L0 7.8-10 against 42.6; at 0.25, 12.5; at 0.2, 22.8; at 0.15, 96). 'lars' spent 97 s
- * on its first batch of 256 rows (lasso_lars on 512 coherent atoms in 256 dimensions) and
- * batch 1024 reached a lower MMCS than 256 in the same time, so neither is a default.
- * ROWS and ALPHA may be set in the environment; ALPHA=1.0 matches the two L0s (about 5).
+ * codes are sparser: L0 7.8-10 against 42.6; at 0.25, 12.5; at 0.2, 22.8; at 0.15, 96). 'lars'
+ * spent 97 s on its first batch of 256 rows (lasso_lars on 512 coherent atoms in 256 dimensions)
+ * and batch 1024 reached a lower MMCS than 256 in the same time, so neither is a default. ROWS and
+ * ALPHA may be set in the environment; ALPHA=1.0 matches the two L0s (about 5).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

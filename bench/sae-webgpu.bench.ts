@@ -109,7 +109,8 @@ test(
               `best of ${rounds} rounds of ${steps} steps: ` +
               `WebGPU ${bestGpu.workerMs.toFixed(0)} ms per step in the worker ` +
               `(${bestGpu.wallMs.toFixed(0)} ms with the transfer from Node), ` +
-              `CPU path (${cpuBackend}) ${bestCpu.toFixed(0)} ms; adapter ${JSON.stringify(adapter)}`,
+              `CPU path (${cpuBackend}) ${bestCpu.toFixed(0)} ms; ` +
+              `adapter ${JSON.stringify(adapter)}`,
           );
           console.log(lines.at(-1));
         }

@@ -12,7 +12,10 @@ import '@tensorflow/tfjs-backend-webgpu';
 import type { GpuAdapterInfo, GpuReply, GpuRequest } from './protocol';
 import { TensorSaeTrainer } from './saeTensorTrainer';
 
-/** The parts of the worker's global scope used here (it compiles with and without the DOM library). */
+/**
+ * The parts of the worker's global scope used here (it compiles with and without the DOM
+ * library).
+ */
 interface WorkerScope {
   onmessage: ((event: { data: GpuRequest }) => void) | null;
   postMessage(message: GpuReply): void;
