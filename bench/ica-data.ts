@@ -1,48 +1,11 @@
 /** Data access and a training loop shared by the ICA benchmarks. */
-import { readFileSync } from 'node:fs';
 import type { RunConfig } from '../src/shared/methods';
 import { Random } from '../src/shared/random';
-import type { DataSummary, MethodDefinition, Trainer } from '../src/worker/methods/method';
+import type { MethodDefinition, Trainer } from '../src/worker/methods/method';
+import { readFloat32Npy } from '../test/support/npy';
+import { summarise } from '../test/unit/ica/helpers';
 
-/** Reads a little-endian float32, C-order, 2-D .npy file. */
-export function readFloat32Npy(path: string): {
-  data: Float32Array;
-  rows: number;
-  columns: number;
-} {
-  const bytes = readFileSync(path);
-  const headerLength = bytes.readUInt16LE(8);
-  const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
-  const shape = /'shape': \((\d+), (\d+)\)/.exec(header);
-  if (!header.includes("'<f4'") || !shape) throw new Error(`${path}: not a 2-D <f4 .npy`);
-  const rows = Number(shape[1]);
-  const columns = Number(shape[2]);
-  const start = bytes.byteOffset + 10 + headerLength;
-  const data = new Float32Array(bytes.buffer.slice(start, start + rows * columns * 4));
-  return { data, rows, columns };
-}
-
-export function summarise(data: Float32Array, rows: number, dimensions: number): DataSummary {
-  const mean = new Float64Array(dimensions);
-  const variance = new Float64Array(dimensions);
-  let meanSquaredNorm = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < dimensions; i++) mean[i] = mean[i]! + data[r * dimensions + i]! / rows;
-  }
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < dimensions; i++) {
-      const value = data[r * dimensions + i]!;
-      variance[i] = variance[i]! + (value - mean[i]!) ** 2 / rows;
-      meanSquaredNorm += (value * value) / rows;
-    }
-  }
-  return {
-    dimensions,
-    mean: Float32Array.from(mean),
-    variance: Float32Array.from(variance),
-    meanSquaredNorm,
-  };
-}
+export { readFloat32Npy, summarise };
 
 /**
  * Trains `method` on the first `trainRows` rows (shuffled with the config's seed each epoch),

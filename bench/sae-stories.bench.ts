@@ -3,6 +3,7 @@
  * Run: SAE_BENCH_ARGS='sae-topk 2000 1024 0.001' npx vitest run --config bench/sae-vitest.config.ts stories
  */
 import { test } from 'vitest';
+import { readFloat32Npy } from '../test/support/npy';
 import { ReconstructionMetrics } from '../src/main/analysis/metrics';
 import { initializeBackend } from '../src/worker/backend';
 import {
@@ -13,14 +14,7 @@ import {
 } from '../src/worker/sae/methods';
 import type { MethodDefinition } from '../src/worker/methods/method';
 import type { RunConfig } from '../src/shared/methods';
-import {
-  STORIES_MLP,
-  batches,
-  configFor,
-  contextFor,
-  dropBosRows,
-  readNpyFloat32,
-} from '../test/unit/sae/helpers';
+import { STORIES_MLP, batches, configFor, contextFor, dropBosRows } from '../test/unit/sae/helpers';
 
 const definitions: Record<string, MethodDefinition<never>> = {
   'sae-relu': saeReluMethod as MethodDefinition<never>,
@@ -33,8 +27,8 @@ async function main(): Promise<void> {
   const args = (process.env.SAE_BENCH_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
   const method = (args[0] ?? 'sae-topk') as RunConfig['method'];
   const backend = await initializeBackend();
-  const file = readNpyFloat32(STORIES_MLP);
-  const data = dropBosRows(file.values, file.rows, file.columns);
+  const file = readFloat32Npy(STORIES_MLP);
+  const data = dropBosRows(file.data, file.rows, file.columns);
   const d = file.columns;
   const evaluationRows = 2048;
   const trainRows = data.rows - evaluationRows;

@@ -7,6 +7,7 @@
  * SAE_BENCH_METHODS (comma list) and SAE_BENCH_DATA ('stories', 'planted' or both) narrow it.
  */
 import { test } from 'vitest';
+import { readFloat32Npy } from '../test/support/npy';
 import { ReconstructionMetrics } from '../src/main/analysis/metrics';
 import { generatePlanted } from '../src/main/generate/planted';
 import type { RunConfig } from '../src/shared/methods';
@@ -25,7 +26,6 @@ import {
   contextFor,
   dropBosRows,
   meanMaxCosine,
-  readNpyFloat32,
 } from '../test/unit/sae/helpers';
 
 const definitions = {
@@ -54,8 +54,8 @@ interface Dataset {
 function datasets(): Dataset[] {
   const out: Dataset[] = [];
   if (DATA.includes('stories')) {
-    const file = readNpyFloat32(STORIES_MLP);
-    const data = dropBosRows(file.values, file.rows, file.columns);
+    const file = readFloat32Npy(STORIES_MLP);
+    const data = dropBosRows(file.data, file.rows, file.columns);
     out.push({
       name: 'stories260K MLP L2',
       ...data,

@@ -11,7 +11,7 @@ import {
 } from '../../../src/main/export/featuresCsv';
 import { exportNpyDictionary } from '../../../src/main/export/npyDictionary';
 import type { FeatureSummary } from '../../../src/shared/contract';
-import { readNpyFloat32 } from '../sae/helpers';
+import { readFloat32Npy } from '../../support/npy';
 
 let folder: string;
 beforeAll(() => {
@@ -91,9 +91,9 @@ describe('npy dictionary', () => {
     // Two atoms in three dimensions: (1, 2, 3) and (4, 5, 6).
     const path = join(folder, 'dictionary.npy');
     await exportNpyDictionary(path, Float32Array.of(1, 2, 3, 4, 5, 6), 2, 3);
-    const read = readNpyFloat32(path);
+    const read = readFloat32Npy(path);
     expect([read.rows, read.columns]).toEqual([3, 2]);
-    expect(Array.from(read.values)).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(Array.from(read.data)).toEqual([1, 4, 2, 5, 3, 6]);
     const header = readFileSync(path).subarray(0, 128).toString('latin1');
     expect(header).toContain("'descr': '<f4', 'fortran_order': False, 'shape': (3, 2)");
   });

@@ -85,25 +85,3 @@ export function createTrainer<C extends IcaConfig | CompleteIcaConfig>(
 ): Trainer {
   return method.create(context);
 }
-
-/** Reads a little-endian float32, C-order .npy file (test data only). */
-export function readFloat32Npy(path: string): {
-  data: Float32Array;
-  rows: number;
-  columns: number;
-} {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { readFileSync } = require('node:fs') as typeof import('node:fs');
-  const bytes = readFileSync(path);
-  const headerLength = bytes.readUInt16LE(8);
-  const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
-  const shape = /'shape': \((\d+), (\d+)\)/.exec(header);
-  if (!header.includes("'<f4'") || !shape) throw new Error(`${path}: not a 2-D <f4 .npy`);
-  const rows = Number(shape[1]);
-  const columns = Number(shape[2]);
-  const start = 10 + headerLength;
-  const data = new Float32Array(
-    bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + rows * columns * 4),
-  );
-  return { data, rows, columns };
-}

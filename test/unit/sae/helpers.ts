@@ -1,39 +1,13 @@
 /**
- * Shared pieces of the SAE tests: a float32 .npy reader for the bundled data, data summaries,
- * a seeded planted-dictionary generator, and training loops.
+ * Shared pieces of the SAE tests: data summaries, a seeded planted-dictionary generator, and
+ * training loops.
  */
-import { readFileSync } from 'node:fs';
 import { Random } from '../../../src/shared/random';
 import { defaultRunConfig } from '../../../src/shared/runConfig';
 import type { RunConfig } from '../../../src/shared/methods';
 import type { DataSummary, TrainerContext } from '../../../src/worker/methods/method';
 
 export const STORIES_MLP = '../shared/data/stories260K/acts_mlp_hidden_L2_16384x172_f32.npy';
-
-/** Reads a little-endian float32 C-order .npy (format 1 or 2). */
-export function readNpyFloat32(path: string): {
-  rows: number;
-  columns: number;
-  values: Float32Array;
-} {
-  const bytes = readFileSync(path);
-  const version = bytes[6]!;
-  const headerLength = version === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const headerStart = version === 1 ? 10 : 12;
-  const header = bytes.subarray(headerStart, headerStart + headerLength).toString('latin1');
-  if (!header.includes("'<f4'") || header.includes("'fortran_order': True")) {
-    throw new Error(`${path}: test reader handles only C-order <f4`);
-  }
-  const shape = /'shape': \((\d+), (\d+)\)/.exec(header);
-  if (shape === null) throw new Error(`${path}: no 2-D shape in ${header}`);
-  const rows = Number(shape[1]);
-  const columns = Number(shape[2]);
-  const start = headerStart + headerLength;
-  const values = new Float32Array(
-    bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + rows * columns * 4),
-  );
-  return { rows, columns, values };
-}
 
 export function summarize(values: Float32Array, rows: number, dimensions: number): DataSummary {
   const mean = new Float64Array(dimensions);
