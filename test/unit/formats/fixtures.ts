@@ -3,7 +3,7 @@
  * (stored, deflated, ZIP64 records) and element encodings. Written independently of the
  * readers under test (except the .npy header, which numpy cross-checks in npyWrite.test.ts).
  */
-import { deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 
 import { encodeNpyHeader } from '../../../src/main/formats/npyWrite';
@@ -209,22 +209,6 @@ export function safetensorsFromHeader(header: unknown, buffer: Uint8Array): Uint
   const length = new Uint8Array(8);
   new DataView(length.buffer).setBigUint64(0, BigInt(json.length), true);
   return concatBytes(length, json, buffer);
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 export interface ZipMemberSpec {
