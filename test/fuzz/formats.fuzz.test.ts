@@ -228,7 +228,10 @@ function mutateText(bytes: Uint8Array, random: Random): Uint8Array {
   return result;
 }
 
-/** Sets one field of the safetensors header JSON to a hostile value, keeping the length field right. */
+/**
+ * Sets one field of the safetensors header JSON to a hostile value, keeping the length field
+ * right.
+ */
 function mutateSafetensorsJson(bytes: Uint8Array, random: Random): Uint8Array {
   const length = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as Record<

@@ -32,7 +32,10 @@ export async function createWorkspace(prefix: string): Promise<Workspace> {
   return { folder, database, data, remove: () => rmSync(folder, { recursive: true, force: true }) };
 }
 
-/** Reads one value from the database without holding it open (WAL lets it read while a run writes). */
+/**
+ * Reads one value from the database without holding it open (WAL lets it read while a run
+ * writes).
+ */
 export function query<T>(database: string, sql: string, ...parameters: unknown[]): T | undefined {
   const connection = new Database(database, { readonly: true, fileMustExist: true });
   try {

@@ -1,7 +1,8 @@
 /**
  * Summary statistics of a dataset in one streaming pass over row blocks: per-column mean and
  * variance of the finite rows, their mean Euclidean norm, and the rows holding NaN or
- * infinity (all zero when no row is finite). Memory: one block (about 4 MB of float32) plus O(columns) accumulators.
+ * infinity (all zero when no row is finite). Memory: one block (about 4 MB of float32) plus
+ * O(columns) accumulators.
  */
 import type { DatasetStatistics } from '../../shared/contract';
 import { CancelledError } from '../../shared/errors';

@@ -294,7 +294,9 @@ export class JobManager {
             status: 'interrupted' as const,
             error: {
               kind: 'io' as const,
-              message: `the worker was killed by ${exit.signal} at step ${job.progress.step}; resume it with "basis resume ${job.runId}"`,
+              message:
+                `the worker was killed by ${exit.signal} at step ${job.progress.step}; ` +
+                `resume it with "basis resume ${job.runId}"`,
             },
             elapsedMs: null,
           }

@@ -323,7 +323,8 @@ function checkTrainable(dataset: DatasetRecord, config: RunConfig): void {
   const { nonfiniteRows, nonfiniteRowIndices } = dataset.statistics;
   if (nonfiniteRows > 0 && !config.skipNonfinite) {
     throw inputError(
-      `${dataset.path}: ${nonfiniteRows} row(s) hold NaN or infinity (first: row ${nonfiniteRowIndices[0]}); ` +
+      `${dataset.path}: ${nonfiniteRows} row(s) hold NaN or infinity ` +
+        `(first: row ${nonfiniteRowIndices[0]}); ` +
         'drop them with --skip-nonfinite (skipNonfinite: true) or fix the data',
     );
   }

@@ -45,7 +45,8 @@ function Workbench({ api }: { api: BasisApi }) {
   // whenever the route changes.
   const { reload: reloadRuns } = workspace.runs;
   const { reload: reloadDatasetList } = workspace.datasets;
-  const routeKey = `${route.view}?${new URLSearchParams(route.params as Record<string, string>).toString()}`;
+  const query = new URLSearchParams(route.params as Record<string, string>).toString();
+  const routeKey = `${route.view}?${query}`;
   useEffect(() => {
     reloadRuns();
     reloadDatasetList();

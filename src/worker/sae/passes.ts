@@ -228,7 +228,8 @@ export function lossAndGradients(
     accumulateEncoder(entries, centred, dimensions, sparse, gradients, preGradientSums);
   }
   if (settings.architecture === 'relu' && settings.l1 > 0) {
-    // d/dW_dec[i] of l1 (1/B) sum_b f_bi ||W_dec[i]|| = l1 (1/B) (sum_b f_bi) W_dec[i] / ||W_dec[i]||.
+    // d/dW_dec[i] of l1 (1/B) sum_b f_bi ||W_dec[i]||
+    //   = l1 (1/B) (sum_b f_bi) W_dec[i] / ||W_dec[i]||.
     const codeSums = columnSums(codes);
     for (let j = 0; j < features; j++) {
       if (codeSums[j] === 0 || atomNorms[j] === 0) continue;

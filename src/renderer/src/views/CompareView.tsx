@@ -132,7 +132,10 @@ export function CompareView({ params, navigate }: ViewProps) {
                     const match = value.matches[index] as FeatureMatch;
                     return (
                       <div
-                        className={`feature-row pair-row${Math.abs(match.cosine) < value.threshold ? ' below' : ''}`}
+                        className={
+                          'feature-row pair-row' +
+                          (Math.abs(match.cosine) < value.threshold ? ' below' : '')
+                        }
                       >
                         <span className="number">{match.featureA}</span>
                         <span className="number">{match.featureB}</span>
