@@ -2,7 +2,8 @@
  * Loader benchmark. Generates a float16 .npy of about 4 GB in the temp folder (less when the
  * disk has under 10 GB free, and says so), reads it once so it is page-cache hot, then
  * times `cat FILE > /dev/null` against Basis reading every row as float32 (sequential
- * 4 MB row blocks, ROUNDS interleaved turns, best time of each; then one epoch of shuffled
+ * 4 MB row blocks into a row buffer, as TrainingBatches reads, and into a plain
+ * Float32Array; ROUNDS interleaved turns, best time of each; then one epoch of shuffled
  * training batches). The same bytes are then
  * read as bfloat16 (the header rewritten to '<V2', opened with dtype bf16). Repeats the
  * sequential figures for a float32 file of the same size (no conversion: the bytes are read
@@ -22,6 +23,7 @@ import type { OpenOptions } from '../src/shared/contract';
 import { TrainingBatches } from '../src/main/formats/batches';
 import { encodeNpyHeader } from '../src/main/formats/npyWrite';
 import { openActivations } from '../src/main/formats/open';
+import { allocateRowBuffer } from '../src/main/formats/rowBuffer';
 
 const COLUMNS = 2048;
 const TARGET_BYTES = Number(process.env.BASIS_BENCH_GB ?? 4) * 2 ** 30;
@@ -71,6 +73,8 @@ interface Figures {
   catRate: number;
   sequentialRate: number;
   rowsPerSecond: number;
+  /** The same reads into a plain Float32Array (float16: through a lane, copied out). */
+  plainRate: number;
   batchRate?: number;
   batchRowsPerSecond?: number;
   brainCatRate?: number;
@@ -78,19 +82,27 @@ interface Figures {
   brainRowsPerSecond?: number;
 }
 
-/** Seconds to read every row of the file at `path` in 4 MB float32 blocks. */
-async function readSequentially(path: string, options: OpenOptions = {}): Promise<number> {
+/**
+ * Seconds to read every row of the file at `path` in 4 MB float32 blocks: a block from
+ * allocateRowBuffer (filled in place, as TrainingBatches' buffers are) or a plain array.
+ */
+async function readSequentially(
+  path: string,
+  block: 'row buffer' | 'plain array',
+  options: OpenOptions = {},
+): Promise<number> {
   const source = await openActivations(path, options);
   try {
     const { rows, columns } = source.description;
     const blockRows = Math.floor(BLOCK_BYTES / (4 * columns));
-    const block = new Float32Array(blockRows * columns);
+    const length = blockRows * columns;
+    const values = block === 'row buffer' ? allocateRowBuffer(length) : new Float32Array(length);
     let checksum = 0;
     const started = Date.now();
     for (let first = 0; first < rows; first += blockRows) {
       const count = Math.min(blockRows, rows - first);
-      await source.readRows(first, count, block);
-      checksum += block[0]!;
+      await source.readRows(first, count, values);
+      checksum += values[0]!;
     }
     const seconds = (Date.now() - started) / 1000;
     expect(Number.isFinite(checksum)).toBe(true);
@@ -117,11 +129,13 @@ async function relabelAsBrainFloat(path: string, rows: number): Promise<void> {
 async function bestRates(path: string, size: number, options: OpenOptions = {}) {
   let catSeconds = Infinity;
   let basisSeconds = Infinity;
+  let plainSeconds = Infinity;
   for (let round = 0; round < ROUNDS; round++) {
     catSeconds = Math.min(catSeconds, timeCat(path));
-    basisSeconds = Math.min(basisSeconds, await readSequentially(path, options));
+    basisSeconds = Math.min(basisSeconds, await readSequentially(path, 'row buffer', options));
+    plainSeconds = Math.min(plainSeconds, await readSequentially(path, 'plain array', options));
   }
-  return { catRate: megabytes(size) / catSeconds, basisSeconds };
+  return { catRate: megabytes(size) / catSeconds, basisSeconds, plainSeconds };
 }
 
 async function measure(folder: string, dtype: 'f16' | 'f32', bytes: number, withBatches: boolean) {
@@ -138,13 +152,14 @@ async function measure(folder: string, dtype: 'f16' | 'f32', bytes: number, with
 
     // Warm-up so that cat and Basis both read from the page cache.
     timeCat(path);
-    const { catRate, basisSeconds } = await bestRates(path, size);
+    const { catRate, basisSeconds, plainSeconds } = await bestRates(path, size);
     const figures: Figures = {
       size,
       rows,
       catRate,
       sequentialRate: megabytes(size) / basisSeconds,
       rowsPerSecond: rows / basisSeconds,
+      plainRate: megabytes(size) / plainSeconds,
     };
 
     if (withBatches) {
@@ -210,6 +225,8 @@ it("streams float16 and float32 .npy in bounded memory at half cat's speed or be
         `  cat > /dev/null: ${half.catRate.toFixed(0)} MB/s`,
         `  readRows, 4 MB float32 blocks: ` +
           sequential(half.sequentialRate, half.rowsPerSecond, half.catRate),
+        `  the same into a plain Float32Array: ${half.plainRate.toFixed(0)} MB/s of file ` +
+          `(${percent(half.plainRate, half.catRate)})`,
         `  TrainingBatches, batch ${BATCH_SIZE}, shuffled: ${half.batchRate!.toFixed(0)} MB/s ` +
           `of file, ${(half.batchRowsPerSecond! / 1e3).toFixed(0)} k rows/s`,
         `  the same bytes as bfloat16 ('<V2', dtype bf16): cat ${half.brainCatRate!.toFixed(0)} ` +

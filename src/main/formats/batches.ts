@@ -8,7 +8,8 @@
  * while the next buffer is already being read.
  *
  * Memory bound of TrainingBatches: two buffers of blocksPerBuffer x blockRows x columns
- * float32 (about 16 MB each with the defaults), one Uint32Array of the block
+ * float32 (about 16 MB each with the defaults; row buffers, which float16 and bfloat16
+ * reads fill in place, see rowBuffer.ts), one Uint32Array of the block
  * order (4 bytes per block), the source's scratch buffers (at most 16 chunks of 256 K
  * elements; for float16 and bfloat16, at most 16 SIMD lanes of 2.4 MB instead, one per
  * concurrent read, kept for reuse), plus the batch handed out (batchSize x columns float32).
@@ -18,6 +19,7 @@ import { basename } from 'node:path';
 import { assert, inputError } from '../../shared/errors';
 import { Random } from '../../shared/random';
 import type { ActivationSource } from './source';
+import { allocateRowBuffer } from './rowBuffer';
 import { rowIsFinite, rowsPerBlock } from './statistics';
 
 /** The evaluation seed is a function of the row count alone. */
@@ -238,7 +240,7 @@ export class TrainingBatches {
     const { rows, columns } = this.source.description;
     const capacity = blockRows * blocksPerBuffer * columns;
     const values =
-      this.spare && this.spare.length === capacity ? this.spare : new Float32Array(capacity);
+      this.spare && this.spare.length === capacity ? this.spare : allocateRowBuffer(capacity);
     this.spare = undefined;
 
     // Choose the blocks, moving to a new epoch when the order is used up.

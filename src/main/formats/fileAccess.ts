@@ -4,7 +4,7 @@
  * allocate more than the file holds. All buffers the readers allocate go through
  * `allocateBytes`, which records the largest request (the fuzz test checks it).
  */
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 
@@ -78,6 +78,11 @@ export class RandomAccessFile {
     this.size = size;
   }
 
+  /** The file descriptor, for positioned reads on other threads while the file is open. */
+  get descriptor(): number {
+    return this.handle.fd;
+  }
+
   static async open(path: string): Promise<RandomAccessFile> {
     const { handle, size } = await openFileHandle(path);
     return new RandomAccessFile(path, handle, size);
@@ -98,12 +103,19 @@ export class RandomAccessFile {
     while (done < target.byteLength) {
       const length = Math.min(MAX_READ_BYTES, target.byteLength - done);
       const { bytesRead } = await this.handle.read(target, done, length, offset + done);
-      if (bytesRead === 0) {
-        throw inputError(
-          `${this.name}: the file ended at byte ${offset + done} while reading; it was ` +
-            `truncated or is being written`,
-        );
-      }
+      if (bytesRead === 0) throw this.endedAt(offset + done);
+      done += bytesRead;
+    }
+  }
+
+  /** As readInto, blocking this thread: for callers that keep other threads busy meanwhile. */
+  readIntoSync(target: Uint8Array, offset: number): void {
+    this.checkRange(offset, target.byteLength, 'data');
+    let done = 0;
+    while (done < target.byteLength) {
+      const length = Math.min(MAX_READ_BYTES, target.byteLength - done);
+      const bytesRead = readSync(this.handle.fd, target, done, length, offset + done);
+      if (bytesRead === 0) throw this.endedAt(offset + done);
       done += bytesRead;
     }
   }
@@ -112,6 +124,13 @@ export class RandomAccessFile {
     if (this.closed) return;
     this.closed = true;
     await this.handle.close();
+  }
+
+  private endedAt(byte: number): Error {
+    return inputError(
+      `${this.name}: the file ended at byte ${byte} while reading; it was truncated or is ` +
+        `being written`,
+    );
   }
 
   private checkRange(offset: number, length: number, what: string): void {

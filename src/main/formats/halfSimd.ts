@@ -3,11 +3,12 @@
  * assembled here from its opcodes (no toolchain, no binary blob); where SIMD is unavailable,
  * `takeLane` returns null and callers keep the scalar table (halfBits.ts).
  *
- * A lane is one instance with its own memory: two input slots, so that a positioned read can
- * fill one while the other is converted, and an output area small enough to stay in the
- * cache while it is copied to the caller's array. Reading straight into a slot saves the
- * copy into WebAssembly memory; the copy out cannot be saved, since WebAssembly writes only
- * its own memory.
+ * The module imports its memory. A lane is one instance with a memory of its own: two input
+ * slots, so that a positioned read can fill one while the other is converted, and an output
+ * area small enough to stay in the cache while it is copied to the caller's array. Reading
+ * straight into a slot saves the copy into WebAssembly memory; the copy out is left because
+ * WebAssembly writes only its own memory. Callers that allocate their arrays in WebAssembly
+ * memory (rowBuffer.ts) save that copy too: the kernels run on their memory, in place.
  *
  * float16, per 8 halves h, in 16-bit lanes: magnitude a = h & 0x7fff; the float32 of a is
  * (a << 13) + (112 << 23), whose upper 16 bits are (a >> 3) + 0x3800 and lower 16 bits
@@ -24,8 +25,19 @@
 declare const WebAssembly: {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => {
+    buffer: ArrayBuffer;
+  };
 };
+
+/** A WebAssembly memory, as far as it is used here. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
 
 export type WideElement = 'f16' | 'bf16';
 
@@ -36,13 +48,16 @@ const OUTPUT_ELEMENTS = 1 << 16;
 /** Lanes kept for reuse; TrainingBatches reads 16 blocks at a time. */
 const MAX_POOLED_LANES = 16;
 
+/** The kernels' constants lie at the start of every memory they run on. */
+export const CONSTANTS_BYTES = 128;
 const CONSTANTS_OFFSET = 0;
+export const PAGE_BYTES = 65536;
 // 64 bytes between areas, so that a last group read past its count never touches the
 // other slot while a read is filling it.
 const SLOT_STRIDE = 2 * SLOT_ELEMENTS + 64;
 const SLOT_OFFSETS = [1 << 16, (1 << 16) + SLOT_STRIDE] as const;
 const OUTPUT_OFFSET = (1 << 16) + 2 * SLOT_STRIDE;
-const MEMORY_PAGES = Math.ceil((OUTPUT_OFFSET + 4 * OUTPUT_ELEMENTS) / 65536);
+const MEMORY_PAGES = Math.ceil((OUTPUT_OFFSET + 4 * OUTPUT_ELEMENTS) / PAGE_BYTES);
 
 /**
  * The kernels' constants, one v128 each. They are loaded from memory rather than written as
@@ -235,21 +250,48 @@ const name = (text: string) => [text.length, ...[...text].map((char) => char.cha
 /** "\0asm", version 1. */
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
-// Sections: type (i32 i32 i32) -> (), two functions of it, memory, exports, code.
-const moduleBytes = Uint8Array.from([
-  ...HEADER,
-  ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]),
-  ...section(3, [2, 0, 0]),
-  ...section(5, [1, 0, ...leb(MEMORY_PAGES)]),
-  ...section(7, [3, ...name('f16'), 0x00, 0, ...name('bf16'), 0x00, 1, ...name('memory'), 0x02, 0]),
-  ...section(10, [
-    2,
-    ...kernel(halfStep),
-    ...kernel([...brainQuarter('low'), ...brainQuarter('high')]),
-  ]),
-]);
+/** Memory limits of the import: shared memories must declare a maximum (4 GB here). */
+const memoryLimits = (shared: boolean) => (shared ? [0x03, 1, ...leb(65536)] : [0x00, 1]);
+
+// Sections: type (i32 i32 i32) -> (), the memory imported as basis.memory (one page at
+// least), two functions of the type, their exports, code.
+const moduleBytes = (shared: boolean) =>
+  Uint8Array.from([
+    ...HEADER,
+    ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]),
+    ...section(2, [1, ...name('basis'), ...name('memory'), 0x02, ...memoryLimits(shared)]),
+    ...section(3, [2, 0, 0]),
+    ...section(7, [2, ...name('f16'), 0x00, 0, ...name('bf16'), 0x00, 1]),
+    ...section(10, [
+      2,
+      ...kernel(halfStep),
+      ...kernel([...brainQuarter('low'), ...brainQuarter('high')]),
+    ]),
+  ]);
 
 type Kernel = (source: number, target: number, groups: number) => void;
+
+/**
+ * The kernels instantiated on one memory, whose first CONSTANTS_BYTES they own. `convert`
+ * widens groups of 8 elements from byte address `source` to byte address `target`; the
+ * target may overlap the source as long as it lies at least as far before it as the bytes
+ * already converted (each group is loaded before its result is stored).
+ */
+export class WideningKernels {
+  readonly convert: Record<WideElement, Kernel>;
+
+  constructor(module: object, memory: WasmMemory) {
+    const exports = new WebAssembly.Instance(module, { basis: { memory } }).exports;
+    this.convert = { f16: exports.f16 as Kernel, bf16: exports.bf16 as Kernel };
+    const view = new DataView(memory.buffer, CONSTANTS_OFFSET, CONSTANTS_BYTES);
+    CONSTANTS.forEach(({ lanes, value }, index) => {
+      for (let byte = 0; byte < 16; byte += lanes === 'u16' ? 2 : 4) {
+        if (lanes === 'u16') view.setUint16(16 * index + byte, value, true);
+        else view.setUint32(16 * index + byte, value, true);
+      }
+    });
+  }
+}
 
 /** One instance: input slots, an output area and the kernels (see the file comment). */
 export class WideningLane {
@@ -259,21 +301,14 @@ export class WideningLane {
   private readonly output: Float32Array;
 
   constructor(module: object) {
-    const kernels = new WebAssembly.Instance(module).exports;
-    const buffer = (kernels.memory as { buffer: ArrayBuffer }).buffer;
-    this.kernels = { f16: kernels.f16 as Kernel, bf16: kernels.bf16 as Kernel };
+    const memory = new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_PAGES });
+    const buffer = memory.buffer;
+    this.kernels = new WideningKernels(module, memory).convert;
     this.slots = [
       new Uint8Array(buffer, SLOT_OFFSETS[0], 2 * SLOT_ELEMENTS),
       new Uint8Array(buffer, SLOT_OFFSETS[1], 2 * SLOT_ELEMENTS),
     ];
     this.output = new Float32Array(buffer, OUTPUT_OFFSET, OUTPUT_ELEMENTS);
-    const view = new DataView(buffer, CONSTANTS_OFFSET);
-    CONSTANTS.forEach(({ lanes, value }, index) => {
-      for (let byte = 0; byte < 16; byte += lanes === 'u16' ? 2 : 4) {
-        if (lanes === 'u16') view.setUint16(16 * index + byte, value, true);
-        else view.setUint32(16 * index + byte, value, true);
-      }
-    });
   }
 
   /** Converts the first `count` elements of slots[slot] into target[targetOffset...]. */
@@ -294,16 +329,40 @@ export class WideningLane {
   }
 }
 
-function compile(): object | null {
+function compile(shared: boolean): object | null {
   try {
-    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(moduleBytes)) return null;
-    return new WebAssembly.Module(moduleBytes);
+    const bytes = moduleBytes(shared);
+    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
+    return new WebAssembly.Module(bytes);
   } catch {
     return null;
   }
 }
 
-const compiled = compile();
+const compiled = compile(false);
+/** The kernels for shared memories, which other threads can run on too; null without. */
+export const sharedKernelModule = compile(true);
+
+/**
+ * A memory of `pages` WebAssembly pages with the kernels on it, shared between threads
+ * where the runtime allows; null without SIMD.
+ */
+export function kernelsOnNewMemory(
+  pages: number,
+): { memory: WasmMemory; kernels: WideningKernels; shared: boolean } | null {
+  if (sharedKernelModule) {
+    try {
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+      return { memory, kernels: new WideningKernels(sharedKernelModule, memory), shared: true };
+    } catch {
+      // Shared memory unavailable: an unshared one below.
+    }
+  }
+  if (!compiled) return null;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  return { memory, kernels: new WideningKernels(compiled, memory), shared: false };
+}
+
 const pool: WideningLane[] = [];
 
 /** A lane for the caller's exclusive use, or null where WebAssembly SIMD is unavailable. */
