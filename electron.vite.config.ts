@@ -3,7 +3,8 @@ import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 
 // Three bundles. The main bundle carries every Node-side entry: the Electron main process,
-// the compute worker (a worker_threads module shared by the app and the CLI) and the CLI.
+// the compute worker (a child process shared by the app and the CLI), the ICA coding
+// helper thread it starts, and the CLI.
 export default defineConfig({
   main: {
     build: {
@@ -11,6 +12,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           worker: resolve(__dirname, 'src/worker/index.ts'),
+          codingThread: resolve(__dirname, 'src/worker/ica/codingThread.ts'),
           cli: resolve(__dirname, 'src/cli/index.ts'),
         },
       },

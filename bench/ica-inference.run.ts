@@ -26,6 +26,7 @@ import { gramOfRows, multiplyTransposed } from '../src/worker/linalg/dense';
 import { kktResidual, sparseCode } from '../src/worker/ica/inference';
 import { normaliseRows } from '../src/worker/ica/learning';
 import { scalingFromSummary, toScaled } from '../src/worker/ica/scaling';
+import { computeThreads } from '../src/worker/sae/threads';
 import { readFloat32Npy, summarise } from './ica-data';
 import { writeFloat64Npy } from './ica-npy';
 
@@ -141,7 +142,8 @@ it('codes 10000 rows against a 2x dictionary faster than sklearn at equal KKT to
   }
 
   console.log(
-    `${ROWS} rows, L = ${l}, M = ${m}, alpha = ${ALPHA}, ${cpus().length} cores, ` +
+    `${ROWS} rows, L = ${l}, M = ${m}, alpha = ${ALPHA}, ${cpus().length} cores ` +
+      `(Basis codes on ${computeThreads()} threads), ` +
       `load average ${loadavg()
         .map((load) => load.toFixed(1))
         .join(' ')}, best of ${ROUNDS} rounds`,

@@ -196,6 +196,12 @@ const header = [
   `Node ${process.version}; peers: /usr/bin/python3 (PyTorch, scikit-learn), cat`,
 ].join('\n');
 console.log(header);
+// The ICA benchmarks' helper threads run the built out/main/codingThread.js.
+const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: root, encoding: 'utf8' });
+if (build.status !== 0) {
+  console.error(`electron-vite build failed:\n${build.stdout}\n${build.stderr}`);
+  process.exit(1);
+}
 const rows = [];
 let summary = '';
 for (const group of GROUPS) {

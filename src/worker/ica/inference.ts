@@ -24,6 +24,7 @@
  */
 import { axpy, choleskyInPlace, choleskySolveInPlace } from '../linalg/dense';
 import { ActiveSetSolver } from './activeSet';
+import { splitCoding } from './codingThreads';
 import { HomotopySolver } from './homotopy';
 import { maxKkt } from './kkt';
 
@@ -79,8 +80,23 @@ const POLISH_SLACK = 1e-9;
 /**
  * Codes `rows` rows in place. `correlations` (rows x M) holds A^T x per row; `codes`
  * (rows x M) holds the warm start on entry (zeros for a cold start) and the codes on exit.
+ * Large batches are split over CPU cores (codingThreads.ts), with the same codes.
  */
 export function sparseCode(
+  problem: CodingProblem,
+  correlations: Float64Array,
+  rows: number,
+  codes: Float64Array,
+  options: CodingOptions,
+): CodingStats {
+  return (
+    splitCoding(problem, correlations, rows, codes, options, codeRows) ??
+    codeRows(problem, correlations, rows, codes, options)
+  );
+}
+
+/** sparseCode on the calling thread alone. */
+export function codeRows(
   problem: CodingProblem,
   correlations: Float64Array,
   rows: number,
