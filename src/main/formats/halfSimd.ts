@@ -345,22 +345,26 @@ export const sharedKernelModule = compile(true);
 
 /**
  * A memory of `pages` WebAssembly pages with the kernels on it, shared between threads
- * where the runtime allows; null without SIMD.
+ * where the runtime allows; null without SIMD, or when no memory can be had (each one
+ * reserves address space, of which a process has a bounded amount).
  */
 export function kernelsOnNewMemory(
   pages: number,
 ): { memory: WasmMemory; kernels: WideningKernels; shared: boolean } | null {
-  if (sharedKernelModule) {
+  const attempts = [
+    { module: sharedKernelModule, shared: true },
+    { module: compiled, shared: false },
+  ];
+  for (const { module, shared } of attempts) {
+    if (!module) continue;
     try {
-      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-      return { memory, kernels: new WideningKernels(sharedKernelModule, memory), shared: true };
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
+      return { memory, kernels: new WideningKernels(module, memory), shared };
     } catch {
-      // Shared memory unavailable: an unshared one below.
+      // This kind of memory is unavailable: try the next, else none.
     }
   }
-  if (!compiled) return null;
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  return { memory, kernels: new WideningKernels(compiled, memory), shared: false };
+  return null;
 }
 
 const pool: WideningLane[] = [];
