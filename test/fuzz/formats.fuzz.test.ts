@@ -23,6 +23,7 @@ import { BasisError } from '../../src/shared/errors';
 import { Random } from '../../src/shared/random';
 import { allocationProbe } from '../../src/main/formats/fileAccess';
 import { openActivations } from '../../src/main/formats/open';
+import { allocateRowBuffer } from '../../src/main/formats/rowBuffer';
 import { encodeValues, npyBytes, safetensorsBytes, zipBytes } from '../unit/formats/fixtures';
 
 /** BASIS_FUZZ_SEED and BASIS_FUZZ_CASES explore further by hand; the defaults fit CI. */
@@ -273,14 +274,17 @@ function mutateSafetensorsJson(bytes: Uint8Array, random: Random): Uint8Array {
   return result;
 }
 
-/** Opens the file and reads its first, last and a middle block of rows. */
+/**
+ * Opens the file and reads its first, last and a middle block of rows, the last into a row
+ * buffer (16-bit floats are widened in place there, on helper threads).
+ */
 async function exercise(path: string, options: OpenOptions): Promise<void> {
   const source = await openActivations(path, options);
   try {
-    const { rows } = source.description;
+    const { rows, columns } = source.description;
     const block = Math.min(rows, 7);
     await source.readRows(0, block);
-    await source.readRows(rows - block, block);
+    await source.readRows(rows - block, block, allocateRowBuffer(block * columns));
     await source.readRows(Math.floor(rows / 2), Math.min(1, rows - Math.floor(rows / 2)));
   } finally {
     await source.close();
