@@ -16,6 +16,9 @@
  * spent 97 s on its first batch of 256 rows (lasso_lars on 512 coherent atoms in 256 dimensions)
  * and batch 1024 reached a lower MMCS than 256 in the same time, so neither is a default. ROWS and
  * ALPHA may be set in the environment; ALPHA=1.0 matches the two L0s (about 5).
+ *
+ * Diagnostics, also from the environment: TARGET (another MMCS to stop at; above 1 never
+ * stops before the cap), BATCH, VARIANT (literal, unit-norm, activity) and ETA (eta_0).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,10 +35,10 @@ import { scalingFromSummary, toScaled } from '../src/worker/ica/scaling';
 import { summarise } from './ica-data';
 import { writeFloat64Npy } from './ica-npy';
 
-const TARGET = 0.95;
+const TARGET = Number(process.env.TARGET ?? 0.95);
 const ALPHA = Number(process.env.ALPHA ?? 0.35);
 const ROWS = Number(process.env.ROWS ?? 20000);
-const BATCH = 256;
+const BATCH = Number(process.env.BATCH ?? 256);
 const BASIS_CAP = Number(process.env.BASIS_CAP ?? 150);
 const PEER_CAP = Number(process.env.PEER_CAP ?? 150);
 const PEER_CONFIGS = (process.env.PEER_CONFIGS ?? `cd:256:${ALPHA},cd:256:0.2`).split(',');
@@ -71,6 +74,8 @@ it('reaches MMCS 0.95 on the medium planted benchmark', () => {
     features: m,
     alpha: ALPHA,
     batchSize: BATCH,
+    ...(process.env.VARIANT ? { variant: process.env.VARIANT as IcaConfig['variant'] } : {}),
+    ...(process.env.ETA ? { learningRate: Number(process.env.ETA) } : {}),
   };
   const trainer = icaMethod.create({
     config,
