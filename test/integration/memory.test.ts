@@ -3,14 +3,19 @@
  * read-ahead (two buffers of about 16 MB and its scratch, src/main/formats/batches.ts), not
  * by the data: the same run on 250 000 and on 1 000 000 rows (64 and 256 MB of float32, both
  * larger than the read-ahead) must peak at about the same resident size, and the peak is
- * recorded with the run.
+ * recorded with the run. Under a virtual-memory limit (common on shared clusters), where
+ * WebAssembly memories cannot all be reserved, float16 data still trains: the loader falls
+ * back to plain arrays and scalar conversion.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/contract';
-import { assertBuilt, json, runCli, smallRunFlags } from './cliHarness';
+import { Random } from '../../src/shared/random';
+import { encodeValues, npyBytes } from '../unit/formats/fixtures';
+import { assertBuilt, BIN, json, ROOT, runCli, smallRunFlags } from './cliHarness';
 
 const DIMENSIONS = 64;
 const ROW_COUNTS = [250_000, 1_000_000];
@@ -71,4 +76,24 @@ describe('memory during training', () => {
       expect(peaks[1]! - peaks[0]!).toBeLessThan(GROWTH_BYTES);
     });
   }
+});
+
+describe('under a virtual-memory limit', () => {
+  it('trains on float16 data as on float32 (16 GB of address space)', () => {
+    const rows = 4096;
+    const random = new Random(5);
+    const values = Float32Array.from({ length: rows * DIMENSIONS }, () => random.laplacian(1));
+    const path = join(folder, 'limited-f16.npy');
+    writeFileSync(path, npyBytes([rows, DIMENSIONS], '<f2', encodeValues(values, 'f16')));
+    const flags = smallRunFlags({ method: 'sae-topk', features: 128, k: 8, steps: 30 });
+    // ulimit -v takes KiB; each WebAssembly memory reserves about 10 GB of address space.
+    const command = `ulimit -v 16000000 && exec "$0" "$@"`;
+    const result = spawnSync(
+      'sh',
+      ['-c', command, process.execPath, BIN, 'train', path, ...flags, '--json', '--db', database],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BASIS_LOG: 'warn' } },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as RunSummary).status).toBe('completed');
+  });
 });

@@ -369,10 +369,20 @@ export function kernelsOnNewMemory(
 
 const pool: WideningLane[] = [];
 
-/** A lane for the caller's exclusive use, or null where WebAssembly SIMD is unavailable. */
+/**
+ * A lane for the caller's exclusive use, or null where WebAssembly SIMD is unavailable or no
+ * memory can be had for a new lane (each reserves address space: a process under a
+ * virtual-memory limit runs out of it); callers then convert with the scalar table.
+ */
 export function takeLane(): WideningLane | null {
   if (!compiled) return null;
-  return pool.pop() ?? new WideningLane(compiled);
+  const pooled = pool.pop();
+  if (pooled) return pooled;
+  try {
+    return new WideningLane(compiled);
+  } catch {
+    return null;
+  }
 }
 
 export function returnLane(lane: WideningLane): void {
