@@ -4,7 +4,7 @@
  * allocate more than the file holds. All buffers the readers allocate go through
  * `allocateBytes`, which records the largest request (the fuzz test checks it).
  */
-import { constants as fsConstants, promises as fs, readSync } from 'node:fs';
+import { constants as fsConstants, fstatSync, promises as fs, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 
@@ -103,7 +103,7 @@ export class RandomAccessFile {
     while (done < target.byteLength) {
       const length = Math.min(MAX_READ_BYTES, target.byteLength - done);
       const { bytesRead } = await this.handle.read(target, done, length, offset + done);
-      if (bytesRead === 0) throw this.endedAt(offset + done);
+      if (bytesRead === 0) throw this.shrunk(offset + done, (await this.handle.stat()).size);
       done += bytesRead;
     }
   }
@@ -115,7 +115,7 @@ export class RandomAccessFile {
     while (done < target.byteLength) {
       const length = Math.min(MAX_READ_BYTES, target.byteLength - done);
       const bytesRead = readSync(this.handle.fd, target, done, length, offset + done);
-      if (bytesRead === 0) throw this.endedAt(offset + done);
+      if (bytesRead === 0) throw this.shrunk(offset + done, fstatSync(this.handle.fd).size);
       done += bytesRead;
     }
   }
@@ -126,10 +126,11 @@ export class RandomAccessFile {
     await this.handle.close();
   }
 
-  private endedAt(byte: number): Error {
+  /** The error for a read that found no bytes at `byte`: the file is now `size` long. */
+  private shrunk(byte: number, size: number): Error {
     return inputError(
-      `${this.name}: the file ended at byte ${byte} while reading; it was truncated or is ` +
-        `being written`,
+      `${this.name}: the file now ends at byte ${size}, before byte ${byte} being read (it ` +
+        `held ${this.size} bytes when opened); it was truncated or is being written`,
     );
   }
 

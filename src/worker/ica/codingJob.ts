@@ -5,8 +5,14 @@
  */
 import type { CodingOptions, CodingProblem, CodingStats } from './inference';
 
-/** A helper's control[0]: idle, busy with a job, done, failed. control[1]: 1 once ready. */
+/**
+ * A helper's control array (Int32, CONTROL_LENGTH): at STATE idle, busy with a job, done or
+ * failed; at READY 1 once the helper listens, -1 once it has ended; at PROGRESS a count of
+ * rows coded, which the caller watches while it waits.
+ */
 export const CODING_STATE = { idle: 0, busy: 1, done: 2, failed: 3 } as const;
+export const CONTROL = { state: 0, ready: 1, progress: 2 } as const;
+export const CONTROL_LENGTH = 3;
 
 const STAT_FIELDS = [
   'maxResidual',

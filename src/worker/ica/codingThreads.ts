@@ -7,10 +7,15 @@
  * arithmetic whichever thread codes it, so codes are identical for every thread count
  * (tested).
  *
- * Helpers need the built script: `useCodingThreads(path)` names it (the worker process
- * names the one beside its own bundle); without it, or with one thread (BASIS_THREADS=1,
- * or `computeThreads()` of the SAE's threads.ts), everything runs on the calling thread. A
- * helper that fails a block hands it back, and the caller codes it.
+ * Helpers need the built script: `useCodingThreads(path)` names it and starts them (the
+ * worker process names the one beside its own bundle); without it, or with one thread
+ * (BASIS_THREADS=1, or `computeThreads()` of the SAE's threads.ts), everything runs on the
+ * calling thread. Helpers start in the background and a batch uses only those already
+ * listening, so a script that fails to load costs nothing but the split
+ * (`codingThreadsReady()` starts them and waits). A helper that fails a block hands it back, and
+ * the caller codes it; one that dies fails its block on the way out; one that stops
+ * counting rows for STALL_LIMIT_MS (killed outright, out of memory) is ended and its block
+ * coded by the caller.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -18,6 +23,8 @@ import { computeThreads } from '../sae/threads';
 import {
   CODING_STATE,
   CODING_STATS_BYTES,
+  CONTROL,
+  CONTROL_LENGTH,
   type CodingJob,
   mergeCodingStats,
   readCodingStats,
@@ -26,13 +33,17 @@ import type { CodingOptions, CodingProblem, CodingStats } from './inference';
 
 /** Batches below this many rows stay on the calling thread (a hand-off costs ~0.1 ms). */
 export const MIN_SPLIT_ROWS = 32;
-/** How long a split waits for a starting helper before coding on its own. */
-const START_TIMEOUT_MS = 20_000;
+/** A helper that codes no row for this long is taken for dead (a row takes milliseconds). */
+const STALL_LIMIT_MS = 10_000;
+/** How often a waiting caller looks at a helper's row count. */
+const WATCH_MS = 500;
 
 interface Helper {
   worker: Worker;
   control: Int32Array;
   stats: SharedArrayBuffer;
+  /** Resolves true once the helper listens, false if it ends first. */
+  started: Promise<boolean>;
 }
 
 type CodeRows = (
@@ -52,11 +63,21 @@ const shared: Record<'gram' | 'correlations' | 'codes', Float64Array | undefined
   codes: undefined,
 };
 
-/** Names the helpers' script (out/main/codingThread.js), or none to code on one thread. */
+/**
+ * Names the helpers' script (out/main/codingThread.js), or none to code on one thread. The
+ * helpers start with the first batch large enough to split (which they are too late for).
+ */
 export function useCodingThreads(path: string | undefined): void {
   if (path === script) return;
   void stopCodingThreads();
   script = path;
+}
+
+/** Starts the helpers the thread count asks for and resolves with how many listen. */
+export async function codingThreadsReady(): Promise<number> {
+  startHelpers(computeThreads() - 1);
+  const started = await Promise.all(helpers.map((helper) => helper.started));
+  return started.filter(Boolean).length;
 }
 
 /** Ends the helper threads (they are unreferenced, so a process may also just exit). */
@@ -113,7 +134,7 @@ export function splitCoding(
       options,
       stats: helper.stats,
     };
-    Atomics.store(helper.control, 0, CODING_STATE.busy);
+    Atomics.store(helper.control, CONTROL.state, CODING_STATE.busy);
     helper.worker.postMessage(job);
     return job;
   });
@@ -129,9 +150,8 @@ export function splitCoding(
     ),
   ];
   ready.forEach((helper, i) => {
-    Atomics.wait(helper.control, 0, CODING_STATE.busy);
-    const state = Atomics.load(helper.control, 0);
-    Atomics.store(helper.control, 0, CODING_STATE.idle);
+    const state = awaitHelper(helper);
+    Atomics.store(helper.control, CONTROL.state, CODING_STATE.idle);
     const first = bounds[i + 1]!;
     const end = bounds[i + 2]!;
     const block = codes.subarray(first * m, end * m);
@@ -159,23 +179,63 @@ function sharedFloats(key: keyof typeof shared, length: number): Float64Array {
   return held.subarray(0, length);
 }
 
-/** The helpers a split may use: started ones are waited for once; failed ones are left out. */
+/** Starts helpers up to `count` (in the background); none without a script. */
+function startHelpers(count: number): void {
+  if (script === undefined) return;
+  while (helpers.length < count) helpers.push(startHelper(script));
+}
+
+/** The helpers a split may use now: started and listening; others are left out. */
 function readyHelpers(count: number): Helper[] {
-  while (helpers.length < count) helpers.push(startHelper(script!));
-  return helpers.slice(0, count).filter((helper) => {
-    Atomics.wait(helper.control, 1, 0, START_TIMEOUT_MS);
-    return Atomics.load(helper.control, 1) === 1;
-  });
+  startHelpers(count);
+  return helpers
+    .slice(0, count)
+    .filter((helper) => Atomics.load(helper.control, CONTROL.ready) === 1);
+}
+
+/**
+ * Blocks until the helper has finished its block; returns its final state. A helper whose
+ * row count stands still for STALL_LIMIT_MS is ended and its block reported failed.
+ */
+function awaitHelper(helper: Helper): number {
+  const { control } = helper;
+  let rows = Atomics.load(control, CONTROL.progress);
+  let quietSince = performance.now();
+  while (Atomics.wait(control, CONTROL.state, CODING_STATE.busy, WATCH_MS) === 'timed-out') {
+    const now = Atomics.load(control, CONTROL.progress);
+    if (now !== rows) {
+      rows = now;
+      quietSince = performance.now();
+    } else if (performance.now() - quietSince > STALL_LIMIT_MS) {
+      retire(helper);
+      return CODING_STATE.failed;
+    }
+  }
+  return Atomics.load(control, CONTROL.state);
+}
+
+/**
+ * Takes a helper out of use and ends it; the shared scratch it may still write into is
+ * dropped, so the next split gets its own.
+ */
+function retire(helper: Helper): void {
+  Atomics.store(helper.control, CONTROL.ready, -1);
+  void helper.worker.terminate();
+  shared.gram = shared.correlations = shared.codes = undefined;
 }
 
 function startHelper(path: string): Helper {
-  const control = new Int32Array(new SharedArrayBuffer(8));
+  const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_LENGTH));
   const worker = new Worker(path, { workerData: { control: control.buffer } });
   worker.unref();
-  worker.on('error', () => {
-    // Splits stop waiting for a helper that failed to start, and leave it out.
-    Atomics.store(control, 1, -1);
-    Atomics.notify(control, 1);
+  const started = new Promise<boolean>((resolve) => {
+    worker.once('message', () => resolve(true));
+    worker.once('error', () => resolve(false));
+    worker.once('exit', () => resolve(false));
   });
-  return { worker, control, stats: new SharedArrayBuffer(CODING_STATS_BYTES) };
+  // A helper that ends is never handed a block again.
+  const ended = () => Atomics.store(control, CONTROL.ready, -1);
+  worker.on('error', ended);
+  worker.on('exit', ended);
+  return { worker, control, stats: new SharedArrayBuffer(CODING_STATS_BYTES), started };
 }

@@ -95,13 +95,14 @@ export function sparseCode(
   );
 }
 
-/** sparseCode on the calling thread alone. */
+/** sparseCode on the calling thread alone; `rowDone` is called after every row. */
 export function codeRows(
   problem: CodingProblem,
   correlations: Float64Array,
   rows: number,
   codes: Float64Array,
   options: CodingOptions,
+  rowDone?: () => void,
 ): CodingStats {
   const m = problem.features;
   const workspace = new RowWorkspace(m);
@@ -145,6 +146,7 @@ export function codeRows(
     if (residual > options.tolerance) stats.unconvergedRows++;
     if (!(residual <= stats.maxResidual)) stats.maxResidual = residual;
     workspace.store(codes, offset);
+    rowDone?.();
   }
   return stats;
 }

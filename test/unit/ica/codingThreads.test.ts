@@ -1,8 +1,9 @@
 /**
  * Sparse coding split over threads (codingThreads.ts, helpers running the built
  * out/main/codingThread.js): the same codes and statistics as one thread, bit for bit, from
- * cold and warm starts; blocks a helper fails are coded by the caller; small batches and a
- * single thread stay on the caller.
+ * cold and warm starts; blocks a helper fails, dies on or hangs on are coded by the caller;
+ * a script that does not load costs no wait; small batches and a single thread stay on the
+ * caller.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { Random } from '../../../src/shared/random';
 import {
+  codingThreadsReady,
   MIN_SPLIT_ROWS,
   splitCodingCount,
   stopCodingThreads,
@@ -55,13 +57,14 @@ afterAll(() => {
 });
 
 describe('sparse coding over threads', () => {
-  it('gives the codes and statistics of one thread, from cold and warm starts', () => {
+  it('gives the codes and statistics of one thread, from cold and warm starts', async () => {
     const { problem: coding, correlations } = problem(1);
     const alone = new Float64Array(N * M);
     const aloneStats = codeRows(coding, correlations, N, alone, OPTIONS);
 
     useCodingThreads(SCRIPT);
     setComputeThreads(3);
+    expect(await codingThreadsReady()).toBe(2);
     const before = splitCodingCount();
     const split = new Float64Array(N * M);
     const splitStats = sparseCode(coding, correlations, N, split, OPTIONS);
@@ -79,32 +82,86 @@ describe('sparse coding over threads', () => {
     expect(warm).toEqual(warmAlone);
   });
 
-  it('codes a block itself when its helper fails it', () => {
-    // A helper that says it is ready, then fails every block.
-    const failing = join(folder, 'failing.js');
+  /** A helper script that says it listens, then does `onJob` with every block. */
+  function helperScript(name: string, onJob: string): string {
+    const path = join(folder, name);
     writeFileSync(
-      failing,
+      path,
       `const { parentPort, workerData } = require('node:worker_threads');
 const control = new Int32Array(workerData.control);
-parentPort.on('message', () => { Atomics.store(control, 0, 3); Atomics.notify(control, 0); });
+parentPort.on('message', () => { ${onJob} });
 Atomics.store(control, 1, 1);
-Atomics.notify(control, 1);
+parentPort.postMessage('ready');
 `,
     );
-    const { problem: coding, correlations } = problem(2);
+    return path;
+  }
+
+  /** Codes problem `seed` split over a helper running `script`; expects one thread's codes. */
+  async function codesDespite(script: string, seed: number): Promise<number> {
+    const { problem: coding, correlations } = problem(seed);
     const alone = new Float64Array(N * M);
     const aloneStats = codeRows(coding, correlations, N, alone, OPTIONS);
-    useCodingThreads(failing);
+    useCodingThreads(script);
     setComputeThreads(2);
+    expect(await codingThreadsReady()).toBe(1);
     const split = new Float64Array(N * M);
+    const started = performance.now();
     expect(sparseCode(coding, correlations, N, split, OPTIONS)).toEqual(aloneStats);
     expect(split).toEqual(alone);
+    return performance.now() - started;
+  }
+
+  it('codes a block itself when its helper fails it', async () => {
+    await codesDespite(
+      helperScript('failing.js', 'Atomics.store(control, 0, 3); Atomics.notify(control, 0);'),
+      2,
+    );
   });
 
-  it('keeps small batches and a single thread on the caller', () => {
+  it('codes a block itself when its helper dies on it, and does not use that helper again', async () => {
+    // The real helper, with a listener ahead of its own that ends the thread on every block:
+    // the helper's exit handler must fail the block in hand.
+    const dying = join(folder, 'dying.js');
+    writeFileSync(
+      dying,
+      `require('node:worker_threads').parentPort.on('message', () => process.exit(1));
+require(${JSON.stringify(SCRIPT)});
+`,
+    );
+    // At once, not after the watchdog's 10 s.
+    expect(await codesDespite(dying, 4)).toBeLessThan(5_000);
+    const before = splitCodingCount();
+    const { problem: coding, correlations } = problem(5);
+    sparseCode(coding, correlations, N, new Float64Array(N * M), OPTIONS);
+    expect(splitCodingCount()).toBe(before);
+  });
+
+  it('ends a helper that stops coding rows and codes its block itself', async () => {
+    const milliseconds = await codesDespite(helperScript('hanging.js', 'for (;;) {}'), 6);
+    expect(milliseconds).toBeGreaterThan(9_000);
+  }, 30_000);
+
+  it('starts without waiting when the script does not load', async () => {
+    const broken = join(folder, 'broken.js');
+    writeFileSync(broken, "throw new Error('a broken build');\n");
+    useCodingThreads(broken);
+    setComputeThreads(2);
+    const started = performance.now();
+    const { problem: coding, correlations } = problem(7);
+    const before = splitCodingCount();
+    sparseCode(coding, correlations, N, new Float64Array(N * M), OPTIONS);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(await codingThreadsReady()).toBe(0);
+    sparseCode(coding, correlations, N, new Float64Array(N * M), OPTIONS);
+    expect(splitCodingCount()).toBe(before);
+  });
+
+  it('keeps small batches and a single thread on the caller', async () => {
     const { problem: coding, correlations } = problem(3);
     useCodingThreads(SCRIPT);
     setComputeThreads(2);
+    expect(await codingThreadsReady()).toBe(1);
     const before = splitCodingCount();
     sparseCode(coding, correlations, MIN_SPLIT_ROWS - 1, new Float64Array(N * M), OPTIONS);
     setComputeThreads(1);
