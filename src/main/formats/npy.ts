@@ -157,6 +157,10 @@ function elementFromDescr(descr: string, options: OpenOptions, name: string): El
         `and integer arrays. Convert with array.astype(numpy.float32)`,
     );
   }
+  // bfloat16 saved as its bits (tensor.view(torch.int16).numpy()) is read as declared.
+  if (options.dtype === 'bf16' && (element === 'u16' || element === 'i16')) {
+    return elementType('bf16', littleEndian);
+  }
   return elementType(element, littleEndian);
 }
 

@@ -82,6 +82,23 @@ export async function openActivations(
   path: string,
   options: OpenOptions = {},
 ): Promise<ActivationSource> {
+  const source = await openByContents(path, options);
+  const declared = options.dtype;
+  const recorded = source.description.dtype;
+  if (declared !== undefined && declared !== recorded) {
+    await source.close();
+    throw inputError(
+      `${basename(source.description.path)}: the file records its elements as ${recorded}, ` +
+        `but dtype ${declared} was given; dtype sets the type of raw files and reads 2-byte ` +
+        `.npy elements ('<V2', '<u2', '<i2') as bfloat16. Drop --dtype to read them as ` +
+        `${recorded}`,
+    );
+  }
+  return source;
+}
+
+/** The reader the file's contents call for (see openActivations). */
+async function openByContents(path: string, options: OpenOptions): Promise<ActivationSource> {
   const absolute = resolve(path);
   let stats;
   try {

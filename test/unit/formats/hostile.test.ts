@@ -139,6 +139,14 @@ const cases: HostileCase[] = [
     message: /bfloat16.*--dtype bf16/,
   },
   {
+    name: 'a dtype the file contradicts',
+    file: 'floats.npy',
+    bytes: () => npyBytes([2, 2], '<f4', f32(4)),
+    options: { dtype: 'bf16' },
+    message:
+      /^floats\.npy: the file records its elements as f32, but dtype bf16 was given; .* Drop --dtype to read them as f32$/,
+  },
+  {
     name: 'a 0-d npy array',
     file: 'scalar.npy',
     bytes: () => npyBytes([], '<f4', f32(1)),

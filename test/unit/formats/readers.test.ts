@@ -103,6 +103,14 @@ const cases: ReaderCase[] = [
     expected: FLOATS,
   },
   {
+    name: 'npy <u2 and <i2 holding bfloat16 bits, read as bfloat16 when asked',
+    make: () => write('bf16u.npy', npyBytes([ROWS, COLUMNS], '<u2', encodeValues(FLOATS, 'bf16'))),
+    options: { dtype: 'bf16' },
+    format: 'npy',
+    dtype: 'bf16',
+    expected: FLOATS,
+  },
+  {
     name: 'npy float32 in Fortran order',
     make: () =>
       write(
