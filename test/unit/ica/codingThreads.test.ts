@@ -119,7 +119,7 @@ parentPort.postMessage('ready');
     );
   });
 
-  it('codes a block itself when its helper dies on it, and does not use that helper again', async () => {
+  it('codes a block itself when its helper dies, and leaves that helper out', async () => {
     // The real helper, with a listener ahead of its own that ends the thread on every block:
     // the helper's exit handler must fail the block in hand.
     const dying = join(folder, 'dying.js');
