@@ -4,7 +4,9 @@
  * block with its own backend while helper threads (worker_threads, each with its own
  * tfjs-wasm backend) compute the others. `runSplit` does the same for self-contained
  * JavaScript kernels. Operands travel through SharedArrayBuffers; the caller blocks on
- * Atomics until every helper is done, so a product stays a synchronous call.
+ * Atomics until every helper is done, so a product stays a synchronous call. A part a
+ * helper fails is computed by the caller: a helper that dies fails its part on the way out
+ * (and is replaced for the next product), one busy for HELPER_TIMEOUT_MS is ended.
  *
  * Every output element is computed by the same kernel over the same inner dimension in the
  * same order whichever thread computes it, so results are identical for every thread count
@@ -30,6 +32,9 @@ const MINIMUM_CORES_TO_SPLIT = 2;
 
 /** How long a product waits for a starting helper before computing on its own. */
 const START_TIMEOUT_MS = 20_000;
+
+/** A helper busy with one part for this long is taken for dead (a part takes under 1 s). */
+const HELPER_TIMEOUT_MS = 60_000;
 
 /** Products below this many multiply-adds are not worth a thread hand-off (~0.2 ms). */
 export const PARALLEL_MINIMUM_WORK = 1 << 24;
@@ -162,19 +167,23 @@ export function parallelMatMul(
     0,
     localColumns,
   );
-  awaitHelpers(ready);
+  const failed = new Set(awaitHelpers(ready).map((index) => index + 1));
   for (let part = 1; part < parts; part++) {
     const first = bounds[part]!;
     const width = bounds[part + 1]! - first;
-    // Each helper leaves its rows x width block contiguous at offset rows * first.
-    placeBlock(
-      buffers.out.subarray(rows * first, rows * (first + width)),
-      out,
-      rows,
-      columns,
-      first,
-      width,
-    );
+    // Each helper leaves its rows x width block contiguous at offset rows * first; a block
+    // a helper failed is computed here.
+    const block = failed.has(part)
+      ? multiply(
+          a,
+          rows,
+          inner,
+          columnBlock(b, inner, columns, first, width),
+          width,
+          bias?.subarray(first, first + width),
+        )
+      : buffers.out.subarray(rows * first, rows * (first + width));
+    placeBlock(block, out, rows, columns, first, width);
   }
   splitProducts++;
   return out;
@@ -239,7 +248,8 @@ export function runSplit(
     });
   });
   run(...argumentsOf(0, parts));
-  awaitHelpers(ready);
+  // A part a helper failed is run here.
+  for (const index of awaitHelpers(ready)) run(...argumentsOf(index + 1, parts));
   return parts;
 }
 
@@ -255,6 +265,8 @@ export function sharedScratch(key: string, length: number): Float32Array {
 
 /** The helpers a split may use now: started ones are waited for once; failed ones are left out. */
 function readyHelpers(threads: number): Helper[] {
+  // Helpers that ended are replaced.
+  helpers = helpers.filter((helper) => Atomics.load(helper.control, READY) !== -1);
   ensureHelpers(threads - 1);
   return helpers.slice(0, threads - 1).filter((helper) => {
     Atomics.wait(helper.control, READY, 0, START_TIMEOUT_MS);
@@ -262,13 +274,31 @@ function readyHelpers(threads: number): Helper[] {
   });
 }
 
-function awaitHelpers(busy: Helper[]): void {
-  for (const helper of busy) {
-    Atomics.wait(helper.control, STATE, BUSY);
-    const state = Atomics.load(helper.control, STATE);
-    assert(state === DONE, () => `a compute thread failed (state ${state})`);
+/**
+ * Waits for the busy helpers; returns the indices of those that failed their part (the
+ * caller computes it itself). A helper still busy after HELPER_TIMEOUT_MS is ended.
+ */
+function awaitHelpers(busy: Helper[]): number[] {
+  const failed: number[] = [];
+  busy.forEach((helper, index) => {
+    if (Atomics.wait(helper.control, STATE, BUSY, HELPER_TIMEOUT_MS) === 'timed-out') {
+      retire(helper);
+    }
+    if (Atomics.load(helper.control, STATE) !== DONE) failed.push(index);
     Atomics.store(helper.control, STATE, IDLE);
-  }
+  });
+  return failed;
+}
+
+/**
+ * Ends a helper that stopped answering; the shared buffers it may still write into are
+ * dropped, so later products get their own.
+ */
+function retire(helper: Helper): void {
+  Atomics.store(helper.control, READY, -1);
+  void helper.worker.terminate();
+  shared = undefined;
+  scratch.clear();
 }
 
 function sharedBuffers(
@@ -327,6 +357,7 @@ function startHelper(): Helper {
   });
   // A helper that never starts leaves products on the calling thread; nothing else waits on it.
   ready.catch(() => undefined);
+  worker.on('exit', () => Atomics.store(control, READY, -1));
   return { worker, port: channel.port1, control, ready };
 }
 
@@ -381,6 +412,14 @@ port.on('message', (job) => {
     Atomics.store(control, ${STATE}, ${FAILED});
   }
   Atomics.notify(control, ${STATE});
+});
+// A helper on its way out fails the job in hand, so that a caller blocked on it wakes.
+process.on('exit', () => {
+  Atomics.store(control, ${READY}, -1);
+  if (Atomics.load(control, ${STATE}) === ${BUSY}) {
+    Atomics.store(control, ${STATE}, ${FAILED});
+    Atomics.notify(control, ${STATE});
+  }
 });
 wasm.setWasmPaths(workerData.wasmFolder);
 tf.setBackend('wasm').then(() => tf.ready()).then(() => {

@@ -102,3 +102,34 @@ test('a split kernel runs each part once, on helpers for parts after the first',
   expect(target.every((value) => value === 1)).toBe(true);
   setComputeThreads(1);
 });
+
+/** fillBlock, except that the first run of any part but the first ends its thread. */
+function fillOrDie(part: number, parts: number, target: Float32Array, attempts: Int32Array): void {
+  if (Atomics.add(attempts, part, 1) === 0 && part > 0) process.exit(1);
+  const first = Math.floor((part * target.length) / parts);
+  const end = Math.floor(((part + 1) * target.length) / parts);
+  for (let i = first; i < end; i++) target[i] = target[i]! + part + 1;
+}
+
+test('a part whose helper dies runs on the calling thread, and the helper is replaced', async () => {
+  setComputeThreads(2);
+  await startComputeThreads();
+  const target = sharedScratch('test.dying', 1000);
+  target.fill(0);
+  const attempts = new Int32Array(new SharedArrayBuffer(8));
+  const split = (kernel: typeof fillOrDie) =>
+    runSplit(kernel, PARALLEL_MINIMUM_WORK, (part, count) => [part, count, target, attempts]);
+  const started = performance.now();
+  expect(split(fillOrDie)).toBe(2);
+  // At once: the dying helper fails its part on the way out (no 60 s timeout).
+  expect(performance.now() - started).toBeLessThan(10_000);
+  expect(Array.from(attempts)).toEqual([1, 2]);
+  expect(target.subarray(0, 500).every((value) => value === 1)).toBe(true);
+  expect(target.subarray(500).every((value) => value === 2)).toBe(true);
+
+  // The next split has a new helper.
+  target.fill(0);
+  expect(split(fillBlock)).toBe(2);
+  expect(target.subarray(500).every((value) => value === 2)).toBe(true);
+  setComputeThreads(1);
+});
