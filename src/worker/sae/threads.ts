@@ -33,8 +33,8 @@ const MINIMUM_CORES_TO_SPLIT = 2;
 /** How long a product waits for a starting helper before computing on its own. */
 const START_TIMEOUT_MS = 20_000;
 
-/** A helper busy with one part for this long is taken for dead (a part takes under 1 s). */
-const HELPER_TIMEOUT_MS = 60_000;
+/** A helper busy with one part for this long is taken for dead (parts take seconds at most). */
+const HELPER_TIMEOUT_MS = 300_000;
 
 /** Products below this many multiply-adds are not worth a thread hand-off (~0.2 ms). */
 export const PARALLEL_MINIMUM_WORK = 1 << 24;

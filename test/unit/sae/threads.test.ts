@@ -121,7 +121,7 @@ test('a part whose helper dies runs on the calling thread, and the helper is rep
     runSplit(kernel, PARALLEL_MINIMUM_WORK, (part, count) => [part, count, target, attempts]);
   const started = performance.now();
   expect(split(fillOrDie)).toBe(2);
-  // At once: the dying helper fails its part on the way out (no 60 s timeout).
+  // At once: the dying helper fails its part on the way out (no 5-minute timeout).
   expect(performance.now() - started).toBeLessThan(10_000);
   expect(Array.from(attempts)).toEqual([1, 2]);
   expect(target.subarray(0, 500).every((value) => value === 1)).toBe(true);
