@@ -14,8 +14,8 @@
  * listening, so a script that fails to load costs nothing but the split
  * (`codingThreadsReady()` starts them and waits). A helper that fails a block hands it back, and
  * the caller codes it; one that dies fails its block on the way out; one that stops
- * counting rows for STALL_LIMIT_MS (killed outright, out of memory) is ended and its block
- * coded by the caller.
+ * counting rows for a minute (killed outright, out of memory; a row takes milliseconds to
+ * seconds) is ended and its block coded by the caller. Helpers that ended are replaced.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -33,8 +33,8 @@ import type { CodingOptions, CodingProblem, CodingStats } from './inference';
 
 /** Batches below this many rows stay on the calling thread (a hand-off costs ~0.1 ms). */
 export const MIN_SPLIT_ROWS = 32;
-/** A helper that codes no row for this long is taken for dead (a row takes milliseconds). */
-const STALL_LIMIT_MS = 10_000;
+/** A helper that codes no row for this long is taken for dead (see useCodingThreads). */
+const DEFAULT_STALL_LIMIT_MS = 60_000;
 /** How often a waiting caller looks at a helper's row count. */
 const WATCH_MS = 500;
 
@@ -44,6 +44,8 @@ interface Helper {
   stats: SharedArrayBuffer;
   /** Resolves true once the helper listens, false if it ends first. */
   started: Promise<boolean>;
+  /** Whether it has listened. */
+  listened: boolean;
 }
 
 type CodeRows = (
@@ -55,6 +57,7 @@ type CodeRows = (
 ) => CodingStats;
 
 let script: string | undefined;
+let stallLimitMs = DEFAULT_STALL_LIMIT_MS;
 let helpers: Helper[] = [];
 let splits = 0;
 const shared: Record<'gram' | 'correlations' | 'codes', Float64Array | undefined> = {
@@ -67,7 +70,11 @@ const shared: Record<'gram' | 'correlations' | 'codes', Float64Array | undefined
  * Names the helpers' script (out/main/codingThread.js), or none to code on one thread. The
  * helpers start with the first batch large enough to split (which they are too late for).
  */
-export function useCodingThreads(path: string | undefined): void {
+export function useCodingThreads(
+  path: string | undefined,
+  options: { stallLimitMs?: number } = {},
+): void {
+  stallLimitMs = options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS;
   if (path === script) return;
   void stopCodingThreads();
   script = path;
@@ -182,6 +189,11 @@ function sharedFloats(key: keyof typeof shared, length: number): Float64Array {
 /** Starts helpers up to `count` (in the background); none without a script. */
 function startHelpers(count: number): void {
   if (script === undefined) return;
+  // A helper that listened and then ended is replaced; one that never listened (a script
+  // that does not load) is not, or every batch would start another.
+  helpers = helpers.filter(
+    (helper) => !(helper.listened && Atomics.load(helper.control, CONTROL.ready) === -1),
+  );
   while (helpers.length < count) helpers.push(startHelper(script));
 }
 
@@ -195,7 +207,7 @@ function readyHelpers(count: number): Helper[] {
 
 /**
  * Blocks until the helper has finished its block; returns its final state. A helper whose
- * row count stands still for STALL_LIMIT_MS is ended and its block reported failed.
+ * row count stands still for the stall limit is ended and its block reported failed.
  */
 function awaitHelper(helper: Helper): number {
   const { control } = helper;
@@ -206,7 +218,7 @@ function awaitHelper(helper: Helper): number {
     if (now !== rows) {
       rows = now;
       quietSince = performance.now();
-    } else if (performance.now() - quietSince > STALL_LIMIT_MS) {
+    } else if (performance.now() - quietSince > stallLimitMs) {
       retire(helper);
       return CODING_STATE.failed;
     }
@@ -228,14 +240,23 @@ function startHelper(path: string): Helper {
   const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_LENGTH));
   const worker = new Worker(path, { workerData: { control: control.buffer } });
   worker.unref();
-  const started = new Promise<boolean>((resolve) => {
-    worker.once('message', () => resolve(true));
-    worker.once('error', () => resolve(false));
-    worker.once('exit', () => resolve(false));
-  });
+  const helper: Helper = {
+    worker,
+    control,
+    stats: new SharedArrayBuffer(CODING_STATS_BYTES),
+    started: new Promise<boolean>((resolve) => {
+      worker.once('message', () => {
+        helper.listened = true;
+        resolve(true);
+      });
+      worker.once('error', () => resolve(false));
+      worker.once('exit', () => resolve(false));
+    }),
+    listened: false,
+  };
   // A helper that ends is never handed a block again.
   const ended = () => Atomics.store(control, CONTROL.ready, -1);
   worker.on('error', ended);
   worker.on('exit', ended);
-  return { worker, control, stats: new SharedArrayBuffer(CODING_STATS_BYTES), started };
+  return helper;
 }
