@@ -123,7 +123,7 @@ describe('row buffers', () => {
       truncateSync(path, 4096);
       const buffer = allocateRowBuffer(rows * columns);
       await expect(source.readRows(0, rows, buffer)).rejects.toThrow(
-        /shrinking\.npy: the file now ends at byte 4096, before byte \d+ being read \(it held \d+ bytes when opened\); it was truncated/,
+        /shrinking\.npy: the file now ends at byte 4096, before byte \d+ being read \(it held/,
       );
       expect(idleHelpers()).toBe(Math.min(4, availableParallelism() - 1));
     } finally {

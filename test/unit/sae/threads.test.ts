@@ -111,7 +111,7 @@ function fillOrDie(part: number, parts: number, target: Float32Array, attempts: 
   for (let i = first; i < end; i++) target[i] = target[i]! + part + 1;
 }
 
-test('a part whose helper dies runs on the calling thread, and the helper is replaced', async () => {
+test('a part whose helper dies runs here, and the helper is replaced', async () => {
   setComputeThreads(2);
   await startComputeThreads();
   const target = sharedScratch('test.dying', 1000);
