@@ -20,26 +20,12 @@ import {
 import { openActivations } from '../../../src/main/formats/open';
 import { computeStatistics } from '../../../src/main/formats/statistics';
 import { npyBytes } from './fixtures';
-
-const REFERENCE: Record<WideElement, (bits: number) => number> = {
-  f16: halfToFloatBits,
-  bf16: brainToFloatBits,
-};
+import { cyclingPatterns, differing } from './halfPatterns';
 
 const ELEMENTS: WideElement[] = ['f16', 'bf16'];
 
 function allPatterns(): Uint16Array {
   return Uint16Array.from({ length: 65536 }, (_, bits) => bits);
-}
-
-/** How many of `values` differ in their bits from the reference conversion of `patterns`. */
-function differing(element: WideElement, patterns: Uint16Array, values: Float32Array): number {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  let count = 0;
-  for (let i = 0; i < patterns.length; i++) {
-    if (bits[i] !== REFERENCE[element](patterns[i]!)) count++;
-  }
-  return count;
 }
 
 /** The value of a binary16 by the textbook formula. */
@@ -146,8 +132,7 @@ describe('MatrixSource reads of 16-bit floats', () => {
   // More than two lane slots per full read, so the read-ahead slot is reused.
   const columns = 1000;
   const rows = Math.ceil((2.5 * SLOT_ELEMENTS) / columns);
-  // An odd multiplier visits all 65536 patterns in every 65536 consecutive elements.
-  const patterns = Uint16Array.from({ length: rows * columns }, (_, i) => (i * 40503) & 0xffff);
+  const patterns = cyclingPatterns(rows * columns);
 
   it.each(ELEMENTS)(
     'read %s straight into lanes, many chunks per request and concurrently, bit for bit',

@@ -11,14 +11,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { TrainingBatches } from '../../../src/main/formats/batches';
-import { brainToFloatBits, halfToFloatBits } from '../../../src/main/formats/halfBits';
+import type { WideElement } from '../../../src/main/formats/halfSimd';
 import { openActivations } from '../../../src/main/formats/open';
 import { allocateRowBuffer, inPlaceTarget } from '../../../src/main/formats/rowBuffer';
 import { idleHelpers, MIN_PART_ELEMENTS } from '../../../src/main/formats/wideningThreads';
 import { halfBits, npyBytes } from './fixtures';
-
-const REFERENCE = { f16: halfToFloatBits, bf16: brainToFloatBits } as const;
-type Element = keyof typeof REFERENCE;
+import { cyclingPatterns, differing } from './halfPatterns';
 
 let folder: string;
 beforeAll(() => {
@@ -31,24 +29,13 @@ afterAll(() => {
 // Enough elements for a request to be cut into several parts.
 const columns = 1000;
 const rows = Math.ceil((5 * MIN_PART_ELEMENTS) / columns) + 3;
-// An odd multiplier visits all 65536 patterns in every 65536 consecutive elements.
-const patterns = Uint16Array.from({ length: rows * columns }, (_, i) => (i * 40503) & 0xffff);
+const patterns = cyclingPatterns(rows * columns);
 
-function writeFile(name: string, element: Element): string {
+function writeFile(name: string, element: WideElement): string {
   const path = join(folder, name);
   const descr = element === 'f16' ? '<f2' : '<V2';
   writeFileSync(path, npyBytes([rows, columns], descr, new Uint8Array(patterns.buffer)));
   return path;
-}
-
-/** Elements of `values` whose bits differ from the reference conversion of `expected`. */
-function differing(element: Element, expected: Uint16Array, values: Float32Array): number {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  let count = 0;
-  for (let i = 0; i < expected.length; i++) {
-    if (bits[i] !== REFERENCE[element](expected[i]!)) count++;
-  }
-  return count;
 }
 
 describe('row buffers', () => {

@@ -79,8 +79,12 @@ test('a thread count that is not a positive integer is refused', () => {
   expect(() => setComputeThreads(1.5)).toThrow();
 });
 
-/** Adds `part + 1` to every value of its block of `target` (a shared array). */
-function fillBlock(part: number, parts: number, target: Float32Array): void {
+/**
+ * Adds `part + 1` to every value of its block of `target` (a shared array). With `attempts`,
+ * the first run of any part but the first ends its thread instead (a dying helper).
+ */
+function fillBlock(part: number, parts: number, target: Float32Array, attempts?: Int32Array) {
+  if (attempts && Atomics.add(attempts, part, 1) === 0 && part > 0) process.exit(1);
   const first = Math.floor((part * target.length) / parts);
   const end = Math.floor(((part + 1) * target.length) / parts);
   for (let i = first; i < end; i++) target[i] = target[i]! + part + 1;
@@ -103,24 +107,21 @@ test('a split kernel runs each part once, on helpers for parts after the first',
   setComputeThreads(1);
 });
 
-/** fillBlock, except that the first run of any part but the first ends its thread. */
-function fillOrDie(part: number, parts: number, target: Float32Array, attempts: Int32Array): void {
-  if (Atomics.add(attempts, part, 1) === 0 && part > 0) process.exit(1);
-  const first = Math.floor((part * target.length) / parts);
-  const end = Math.floor(((part + 1) * target.length) / parts);
-  for (let i = first; i < end; i++) target[i] = target[i]! + part + 1;
-}
-
 test('a part whose helper dies runs here, and the helper is replaced', async () => {
   setComputeThreads(2);
   await startComputeThreads();
   const target = sharedScratch('test.dying', 1000);
   target.fill(0);
   const attempts = new Int32Array(new SharedArrayBuffer(8));
-  const split = (kernel: typeof fillOrDie) =>
-    runSplit(kernel, PARALLEL_MINIMUM_WORK, (part, count) => [part, count, target, attempts]);
+  const split = (withAttempts: Int32Array | undefined) =>
+    runSplit(fillBlock, PARALLEL_MINIMUM_WORK, (part, count) => [
+      part,
+      count,
+      target,
+      withAttempts,
+    ]);
   const started = performance.now();
-  expect(split(fillOrDie)).toBe(2);
+  expect(split(attempts)).toBe(2);
   // At once: the dying helper fails its part on the way out (no 5-minute timeout).
   expect(performance.now() - started).toBeLessThan(10_000);
   expect(Array.from(attempts)).toEqual([1, 2]);
@@ -129,7 +130,7 @@ test('a part whose helper dies runs here, and the helper is replaced', async () 
 
   // The next split has a new helper.
   target.fill(0);
-  expect(split(fillBlock)).toBe(2);
+  expect(split(undefined)).toBe(2);
   expect(target.subarray(500).every((value) => value === 2)).toBe(true);
   setComputeThreads(1);
 });
