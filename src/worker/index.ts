@@ -3,9 +3,7 @@
  * an IPC channel. It waits for one task (src/worker/protocol.ts), runs it, reports back and
  * exits. It exits too when main goes away, so a killed app leaves no orphan computing.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-
+import { bundledFile } from '../main/service/resources';
 import { isCancelled, serializeError } from '../shared/errors';
 import { useCodingThreads } from './ica/codingThreads';
 import type { MainToWorker, WorkerToMain } from './protocol';
@@ -58,17 +56,9 @@ async function runTask(task: Exclude<MainToWorker, { type: 'cancel' }>): Promise
   process.exit(0);
 }
 
-/** out/main/codingThread.js, whether this code sits in out/main or in a chunk below it. */
-function codingThreadScript(): string | undefined {
-  for (const folder of [__dirname, join(__dirname, '..')]) {
-    const path = join(folder, 'codingThread.js');
-    if (existsSync(path)) return path;
-  }
-  return undefined;
-}
-
 if (process.send) {
-  useCodingThreads(codingThreadScript());
+  // A missing script only leaves coding on this thread (its helpers never start).
+  useCodingThreads(bundledFile('codingThread.js'));
   process.on('message', (message: MainToWorker) => {
     if (message.type === 'cancel') {
       cancelRequested = true;

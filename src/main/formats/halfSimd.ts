@@ -300,10 +300,14 @@ export class WideningLane {
   private readonly kernels: Record<WideElement, Kernel>;
   private readonly output: Float32Array;
 
-  constructor(module: object) {
-    const memory = new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_PAGES });
-    const buffer = memory.buffer;
-    this.kernels = new WideningKernels(module, memory).convert;
+  /** A lane on a memory of its own; null where kernelsOnNewMemory gives none. */
+  static create(): WideningLane | null {
+    const made = kernelsOnNewMemory(MEMORY_PAGES, false);
+    return made ? new WideningLane(made.memory.buffer, made.kernels) : null;
+  }
+
+  private constructor(buffer: ArrayBufferLike, kernels: WideningKernels) {
+    this.kernels = kernels.convert;
     this.slots = [
       new Uint8Array(buffer, SLOT_OFFSETS[0], 2 * SLOT_ELEMENTS),
       new Uint8Array(buffer, SLOT_OFFSETS[1], 2 * SLOT_ELEMENTS),
@@ -344,15 +348,17 @@ const compiled = compile(false);
 export const sharedKernelModule = compile(true);
 
 /**
- * A memory of `pages` WebAssembly pages with the kernels on it, shared between threads
- * where the runtime allows; null without SIMD, or when no memory can be had (each one
+ * A memory of `pages` WebAssembly pages with the kernels on it: shared between threads when
+ * `shareable` and the runtime allows (copies out of shared memory are slower in V8, so lanes
+ * do not ask), else unshared; null without SIMD, or when no memory can be had (each one
  * reserves address space, of which a process has a bounded amount).
  */
 export function kernelsOnNewMemory(
   pages: number,
+  shareable: boolean,
 ): { memory: WasmMemory; kernels: WideningKernels; shared: boolean } | null {
   const attempts = [
-    { module: sharedKernelModule, shared: true },
+    { module: shareable ? sharedKernelModule : null, shared: true },
     { module: compiled, shared: false },
   ];
   for (const { module, shared } of attempts) {
@@ -375,14 +381,7 @@ const pool: WideningLane[] = [];
  * virtual-memory limit runs out of it); callers then convert with the scalar table.
  */
 export function takeLane(): WideningLane | null {
-  if (!compiled) return null;
-  const pooled = pool.pop();
-  if (pooled) return pooled;
-  try {
-    return new WideningLane(compiled);
-  } catch {
-    return null;
-  }
+  return pool.pop() ?? WideningLane.create();
 }
 
 export function returnLane(lane: WideningLane): void {

@@ -29,7 +29,8 @@ const released = new FinalizationRegistry<number>(forgetRows);
 /** A zeroed Float32Array of `length` values that 16-bit float reads fill in place. */
 export function allocateRowBuffer(length: number): Float32Array {
   const bytes = CONSTANTS_BYTES + 4 * length;
-  const made = bytes <= MAX_MEMORY_BYTES ? kernelsOnNewMemory(Math.ceil(bytes / PAGE_BYTES)) : null;
+  const made =
+    bytes <= MAX_MEMORY_BYTES ? kernelsOnNewMemory(Math.ceil(bytes / PAGE_BYTES), true) : null;
   if (!made) return new Float32Array(length);
   const buffer = made.memory.buffer;
   const shared = made.shared ? { id: nextId++, memory: made.memory } : undefined;

@@ -84,24 +84,21 @@ describe('active-set lasso solver', () => {
     const { gram, correlations } = problem(17, n, m, l, 2);
     const problemSpec = { gram, features: m, alpha };
     const codes = new Float64Array(n * m);
-    const loose = sparseCode(problemSpec, correlations, n, codes, {
-      tolerance: 1e-2,
-      maxSweeps: 100,
-      polish: false,
-      solver: 'active-set',
-    });
+    const activeSetTo = (tolerance: number) =>
+      sparseCode(problemSpec, correlations, n, codes, {
+        tolerance,
+        maxSweeps: 100,
+        polish: false,
+        solver: 'active-set',
+      });
+    const loose = activeSetTo(1e-2);
     expect(loose.fallbackRows).toBe(0);
     expect(kktResidual(problemSpec, correlations, n, codes)).toBeLessThanOrEqual(1e-2);
 
     // From the loose codes (and from a perturbed copy with wrong signs) to the exact ones.
     const random = new Random(4);
     for (let i = 0; i < codes.length; i += 7) codes[i] = random.gaussian();
-    const exact = sparseCode(problemSpec, correlations, n, codes, {
-      tolerance: 1e-10,
-      maxSweeps: 100,
-      polish: false,
-      solver: 'active-set',
-    });
+    const exact = activeSetTo(1e-10);
     expect(exact.fallbackRows).toBe(0);
     expect(kktResidual(problemSpec, correlations, n, codes)).toBeLessThanOrEqual(1e-10);
     const reference = homotopyCodes(gram, correlations, n, m);

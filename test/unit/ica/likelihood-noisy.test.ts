@@ -225,15 +225,18 @@ describe('hyper-parameters of the coding cost', () => {
     const n = 300;
     const dictionary = atomsAt([15, 75, 135]);
     const rows = noisyRows(dictionary, m, n, 100, 11, 0.3);
-    const cost = dictionaryCodingCost({
-      atoms: Float32Array.from(dictionary),
-      features: m,
-      dimensions: 2,
-      rows: Float32Array.from(rows),
-      rowCount: n,
-      scaling: { mean: new Float64Array(2), scale: 1 },
-      alpha: 0.05,
-    });
+    const costAt = (alpha: number, fixedAlpha?: boolean) =>
+      dictionaryCodingCost({
+        atoms: Float32Array.from(dictionary),
+        features: m,
+        dimensions: 2,
+        rows: Float32Array.from(rows),
+        rowCount: n,
+        scaling: { mean: new Float64Array(2), scale: 1 },
+        alpha,
+        fixedAlpha,
+      });
+    const cost = costAt(0.05);
     expect(cost.theta / cost.lambda).toBeCloseTo(cost.alpha, 12);
     expect(cost.beta).toBeCloseTo(cost.theta, 12);
     const atoms = Float64Array.from(Float32Array.from(dictionary));
@@ -266,16 +269,7 @@ describe('hyper-parameters of the coding cost', () => {
     // alpha was searched (on 128 evenly spread rows, then lambda refined on all 300): half
     // and twice the chosen alpha score no better, within 1e-3 bits/dim (measured: 1.1e-4).
     for (const factor of [0.5, 2]) {
-      const other = dictionaryCodingCost({
-        atoms: Float32Array.from(dictionary),
-        features: m,
-        dimensions: 2,
-        rows: Float32Array.from(rows),
-        rowCount: n,
-        scaling: { mean: new Float64Array(2), scale: 1 },
-        alpha: cost.alpha * factor,
-        fixedAlpha: true,
-      });
+      const other = costAt(cost.alpha * factor, true);
       expect(other.bitsPerDimension).toBeGreaterThanOrEqual(cost.bitsPerDimension - 1e-3);
     }
   });
