@@ -100,9 +100,13 @@ const waitAsync = (
 
 let helpers: Helper[] | undefined;
 
-/** Helpers idle now, that a request may hand parts to. */
+/** How many helpers are idle now, that a request may hand parts to. */
 export function idleHelpers(): number {
-  return startHelpers().filter((helper) => helper.alive && !helper.busy).length;
+  return idle().length;
+}
+
+function idle(): Helper[] {
+  return startHelpers().filter((helper) => helper.alive && !helper.busy);
 }
 
 /**
@@ -117,9 +121,9 @@ export function postParts(
 ): { posted: Posted; left: InPlacePart[] } {
   const posted: Posted = { helpers: [], parts: [] };
   const left: InPlacePart[] = [];
-  const idle = startHelpers().filter((helper) => helper.alive && !helper.busy);
+  const free = idle();
   for (const part of parts) {
-    const helper = idle.shift();
+    const helper = free.shift();
     if (!helper) {
       left.push(part);
       continue;
