@@ -6,9 +6,9 @@
 import { test } from 'vitest';
 import { Random } from '../src/shared/random';
 import { compress, reluCodes, topKPerRow, topKPerRowCodes } from '../src/worker/sae/codes';
-import { adamUpdate, zeroMoments } from '../src/worker/sae/adam';
+import { zeroMoments } from '../src/worker/sae/adam';
 import { transpose } from '../src/worker/sae/dense';
-import { applyGradients } from '../src/worker/sae/optimizer';
+import { adamRows, applyGradients } from '../src/worker/sae/optimizer';
 import type { ParameterName } from '../src/worker/sae/parameters';
 import { PARAMETER_NAMES, zeroParameters } from '../src/worker/sae/parameters';
 import { sparseBackward, sparseTimesDense } from '../src/worker/sae/passes';
@@ -36,6 +36,8 @@ test('kernels of a sae-topk pass', () => {
   const parameters = zeroParameters(D, F);
   parameters.decoder.set(decoder);
   parameters.encoderT.set(decoder);
+  // stepSize, epsilon, beta1, beta2, gradient scale
+  const adam = [1e-3, 1e-8, 0.9, 0.999, 0.5];
   const update = (unitDecoderRows: boolean) => () =>
     applyGradients(parameters, gradients, allMoments, trained, {
       unitDecoderRows,
@@ -58,8 +60,9 @@ test('kernels of a sae-topk pass', () => {
     'update, unit-norm decoder rows': update(true),
     'update, free decoder rows': update(false),
     'adam on W_dec (shared gradient)': () =>
-      adamUpdate(decoder, gradients.decoder, moments, 1e-3, 10, 0.5),
-    'adam on W_dec (plain gradient)': () => adamUpdate(decoder, plainGradient, moments, 1e-3, 10),
+      adamRows(0, F, D, false, decoder, gradients.decoder, moments.first, moments.second, adam),
+    'adam on W_dec (plain gradient)': () =>
+      adamRows(0, F, D, false, decoder, plainGradient, moments.first, moments.second, adam),
   };
   const best = new Map<string, number>();
   for (let repeat = 0; repeat < REPEATS; repeat++) {

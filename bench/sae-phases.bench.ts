@@ -6,7 +6,6 @@ import { test } from 'vitest';
 import { B, benchModel, D, F } from './sae-model';
 import { initializeBackend } from '../src/worker/backend';
 import { topKPerRowCodes } from '../src/worker/sae/codes';
-import { transpose } from '../src/worker/sae/dense';
 import { zeroParameters } from '../src/worker/sae/parameters';
 import {
   decodeCodes,
@@ -28,10 +27,7 @@ test('phases of a sae-topk pass', async () => {
   const repeats = 4;
   for (let repeat = 0; repeat <= repeats; repeat++) {
     if (repeat === 1) totals.clear();
-    const encoder = time('transpose', () => transpose(parameters.encoderT, F, D));
-    const { centred, pre } = time('preActivations', () =>
-      preActivations(parameters, encoder, batch, B),
-    );
+    const { centred, pre } = time('preActivations', () => preActivations(parameters, batch, B));
     const codes = time('topK', () => topKPerRowCodes(pre, B, F, 32));
     const reconstruction = time('decode', () => decodeCodes(parameters, codes));
     const g = new Float32Array(B * D);

@@ -6,9 +6,8 @@
  *   BASIS_THREADS=1 npx vitest run --config bench/sae-vitest.config.ts sae-route
  */
 import { test } from 'vitest';
-import { B, benchModel, D, F } from './sae-model';
+import { B, benchModel, F } from './sae-model';
 import { initializeBackend } from '../src/worker/backend';
-import { transpose } from '../src/worker/sae/dense';
 import type { PassSettings } from '../src/worker/sae/passes';
 import { SPARSE_DENSITY_LIMIT, lossAndGradients, preActivations } from '../src/worker/sae/passes';
 
@@ -25,7 +24,7 @@ function cpuMs(work: () => unknown): number {
 test('sparse against dense route of a sae-relu pass', async () => {
   await initializeBackend();
   const { parameters, batch } = benchModel();
-  const { pre } = preActivations(parameters, transpose(parameters.encoderT, F, D), batch, B);
+  const { pre } = preActivations(parameters, batch, B);
   const sorted = Float32Array.from(pre).sort();
   const settings: PassSettings = {
     architecture: 'relu',

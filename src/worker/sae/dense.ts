@@ -19,30 +19,35 @@ export function matMul(
   columns: number,
 ): Float32Array {
   return (
-    parallelMatMul(a, rows, inner, b, columns, serialMatMul) ??
+    parallelMatMul(a, rows, inner, b, columns, false, serialMatMul) ??
     serialMatMul(a, rows, inner, b, columns)
   );
 }
 
 /**
- * `a (rows x inner) @ b (inner x columns) + bias (columns)`, the bias added by the product's
- * kernel (saves a pass over the output); split over the compute threads like matMul.
+ * `a (rows x inner) @ bT^T + bias (columns)`, `bT` given as columns x inner (the SAE encoder
+ * as held, features x dimensions), the bias added by the product's kernel (saves a pass over
+ * the output). Split over the compute threads like matMul, each transposing its own block of
+ * `bT`. `out`: where to write the product, else a new array.
  */
-export function matMulPlusBias(
+export function matMulTransposedPlusBias(
   a: Float32Array,
   rows: number,
   inner: number,
-  b: Float32Array,
+  bT: Float32Array,
   columns: number,
   bias: Float32Array,
+  out?: Float32Array,
 ): Float32Array {
-  return (
-    parallelMatMul(a, rows, inner, b, columns, serialMatMul, bias) ??
-    serialMatMul(a, rows, inner, b, columns, bias)
-  );
+  const split = parallelMatMul(a, rows, inner, bT, columns, true, serialMatMul, bias, out);
+  if (split !== null) return split;
+  const product = serialMatMul(a, rows, inner, transpose(bT, columns, inner), columns, bias);
+  if (out === undefined) return product;
+  out.set(product);
+  return out;
 }
 
-/** matMul (with the bias of matMulPlusBias when given) on the calling thread only. */
+/** matMul (with the bias of matMulTransposedPlusBias when given) on the calling thread only. */
 export function serialMatMul(
   a: Float32Array,
   rows: number,
@@ -69,7 +74,7 @@ export function transpose(
   a: Float32Array,
   rows: number,
   columns: number,
-  out = new Float32Array(rows * columns),
+  out: Float32Array = new Float32Array(rows * columns),
 ): Float32Array {
   const tile = 32;
   // The innermost loop writes consecutive elements (measured on 4096 x 512: 6.7 ms, against

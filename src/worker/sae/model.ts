@@ -31,7 +31,6 @@ export function foldScale(parameters: SaeParameters, scale: number): SaeParamete
 export class SaeFeatureModel implements FeatureModel {
   readonly dimensions: number;
   readonly features: number;
-  private readonly encoder: Float32Array;
 
   /** `parameters` in raw units (already folded). */
   constructor(
@@ -41,7 +40,6 @@ export class SaeFeatureModel implements FeatureModel {
   ) {
     this.dimensions = parameters.dimensions;
     this.features = parameters.features;
-    this.encoder = transpose(parameters.encoderT, parameters.features, parameters.dimensions);
   }
 
   encode(batch: Float32Array, rows: number): Float32Array {
@@ -49,7 +47,7 @@ export class SaeFeatureModel implements FeatureModel {
     for (let first = 0; first < rows; first += ENCODE_BLOCK_ROWS) {
       const count = Math.min(ENCODE_BLOCK_ROWS, rows - first);
       const block = batch.subarray(first * this.dimensions, (first + count) * this.dimensions);
-      const { pre } = preActivations(this.parameters, this.encoder, block, count);
+      const { pre } = preActivations(this.parameters, block, count);
       codes.set(
         activate(this.architecture, this.parameters, pre, count, this.k),
         first * this.features,
@@ -72,7 +70,7 @@ export class SaeFeatureModel implements FeatureModel {
   saeLens(): SaeLensWeights {
     const weights: SaeLensWeights = {
       architecture: saeLensArchitecture(this.architecture),
-      W_enc: this.encoder.slice(),
+      W_enc: transpose(this.parameters.encoderT, this.features, this.dimensions),
       b_enc: this.parameters.encoderBias.slice(),
       W_dec: this.parameters.decoder.slice(),
       b_dec: this.parameters.decoderBias.slice(),

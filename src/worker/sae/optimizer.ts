@@ -1,13 +1,28 @@
 /**
- * The parameter update of one training step (docs/sae.md, Optimiser), in as few passes over
- * the large matrices as the order of its parts allows: the tangent projection of unit-norm
- * decoder rows' gradients together with their squared norm, the global norm clip, then Adam
- * and, for unit-norm decoders, the renormalisation of each row while it is in cache.
+ * The parameter update of one training step (docs/sae.md, Optimiser), in two passes over the
+ * large matrices: first the tangent projection of unit-norm decoder rows' gradients together
+ * with every gradient's squared norm (for the global clip), then Adam and, for unit-norm
+ * decoders, the renormalisation of each row while it is in cache.
+ *
+ * Both passes work on ranges of rows and are split over the compute threads (threads.ts) when
+ * the matrices are on shared memory. Squared norms are summed per block of NORM_BLOCK_ROWS
+ * rows and the blocks in order, so the norm, like every updated value, is the same for every
+ * thread count.
  */
+import { ADAM_BETA1, ADAM_BETA2, adamStepSize } from '../../shared/saeSchedule';
 import type { Moments } from './adam';
-import { adamUpdate } from './adam';
-import { rowNorm } from './dense';
 import type { ParameterName, SaeParameters } from './parameters';
+import { runSplit } from './threads';
+
+/** Rows per block of the squared-norm sums (the unit of work a thread takes). */
+const NORM_BLOCK_ROWS = 64;
+
+/**
+ * Cost of one element of either pass, in the multiply-adds of a product (threads.ts splits
+ * work above a minimum): scalar JavaScript runs about 16x slower per element than the SIMD
+ * product kernels.
+ */
+const UPDATE_WORK_PER_ELEMENT = 16;
 
 export interface UpdateSettings {
   /** Decoder rows held at unit norm (every architecture but ReLU). */
@@ -30,129 +45,194 @@ export function applyGradients(
   trained: readonly ParameterName[],
   settings: UpdateSettings,
 ): number {
-  const { dimensions, features } = parameters;
+  const { dimensions } = parameters;
+  const columnsOf = (name: ParameterName): number =>
+    name === 'encoderT' || name === 'decoder' ? dimensions : parameters[name].length;
+  const unitRows = (name: ParameterName): boolean => name === 'decoder' && settings.unitDecoderRows;
 
   // Squared gradient norm, the decoder's after the projection.
   let squaredNorm = 0;
   for (const name of trained) {
-    squaredNorm +=
-      name === 'decoder' && settings.unitDecoderRows
-        ? projectTangent(gradients.decoder, parameters.decoder, features, dimensions)
-        : squaredSum(gradients[name]);
+    squaredNorm += squaredGradientNorm(
+      gradients[name],
+      unitRows(name) ? parameters[name] : null,
+      columnsOf(name),
+    );
   }
   const gradientNorm = Math.sqrt(squaredNorm);
   const clip = settings.gradientClip;
   const gradientScale = clip > 0 && gradientNorm > clip ? clip / gradientNorm : 1;
 
-  // Adam, renormalising each unit-norm decoder row right after its update.
+  const { stepSize, epsilon } = adamStepSize(settings.rate, settings.update);
   for (const name of trained) {
     const values = parameters[name];
-    if (name !== 'decoder' || !settings.unitDecoderRows) {
-      adamUpdate(
-        values,
-        gradients[name],
-        moments[name],
-        settings.rate,
-        settings.update,
-        gradientScale,
-      );
-      continue;
-    }
-    for (let j = 0; j < features; j++) {
-      const start = j * dimensions;
-      const end = start + dimensions;
-      adamUpdate(
-        values,
-        gradients.decoder,
-        moments.decoder,
-        settings.rate,
-        settings.update,
-        gradientScale,
-        start,
-        end,
-      );
-      normalizeRow(values, start, end);
-    }
+    const columns = columnsOf(name);
+    const rows = values.length / columns;
+    const { first, second } = moments[name];
+    const shared = [values, gradients[name], first, second].every(isShared);
+    runSplit(adamRows, shared ? UPDATE_WORK_PER_ELEMENT * values.length : 0, (part) => [
+      Math.round(part.from * rows),
+      Math.round(part.to * rows),
+      columns,
+      unitRows(name),
+      values,
+      gradients[name],
+      first,
+      second,
+      [stepSize, epsilon, ADAM_BETA1, ADAM_BETA2, gradientScale],
+    ]);
   }
   return gradientNorm;
 }
 
 /**
- * Removes from each gradient row its part along the matching row of `rows` (the component
- * that would change the row's norm); returns the squared norm of the result.
+ * Squared norm of a rows x columns gradient; with `tangentTo`, each gradient row first loses
+ * its part along the matching row of `tangentTo` (in place).
  */
-function projectTangent(
+function squaredGradientNorm(
   gradient: Float32Array,
-  rows: Float32Array,
-  count: number,
+  tangentTo: Float32Array | null,
   columns: number,
 ): number {
-  let squaredNorm = 0;
-  for (let j = 0; j < count; j++) {
-    const gradientRow = gradient.subarray(j * columns, (j + 1) * columns);
-    const row = rows.subarray(j * columns, (j + 1) * columns);
-    // Two accumulators each: the sums are chains of dependent additions otherwise.
-    let dot0 = 0;
-    let dot1 = 0;
-    let squared0 = 0;
-    let squared1 = 0;
-    let c = 0;
-    for (; c + 1 < columns; c += 2) {
-      const r0 = row[c]!;
-      const r1 = row[c + 1]!;
-      dot0 += gradientRow[c]! * r0;
-      dot1 += gradientRow[c + 1]! * r1;
-      squared0 += r0 * r0;
-      squared1 += r1 * r1;
-    }
-    if (c < columns) {
-      dot0 += gradientRow[c]! * row[c]!;
-      squared0 += row[c]! * row[c]!;
-    }
-    const squared = squared0 + squared1;
-    const along = squared > 0 ? (dot0 + dot1) / squared : 0;
-    let result0 = 0;
-    let result1 = 0;
-    for (c = 0; c + 1 < columns; c += 2) {
-      gradientRow[c] = gradientRow[c]! - along * row[c]!;
-      gradientRow[c + 1] = gradientRow[c + 1]! - along * row[c + 1]!;
-      result0 += gradientRow[c]! * gradientRow[c]!;
-      result1 += gradientRow[c + 1]! * gradientRow[c + 1]!;
-    }
-    if (c < columns) {
-      gradientRow[c] = gradientRow[c]! - along * row[c]!;
-      result0 += gradientRow[c]! * gradientRow[c]!;
-    }
-    squaredNorm += result0 + result1;
-  }
-  return squaredNorm;
+  const rows = gradient.length / columns;
+  const blocks = Math.ceil(rows / NORM_BLOCK_ROWS);
+  const shared = isShared(gradient) && (tangentTo === null || isShared(tangentTo));
+  const blockSums = new Float64Array(new SharedArrayBuffer(8 * blocks));
+  runSplit(squaredRowBlocks, shared ? UPDATE_WORK_PER_ELEMENT * gradient.length : 0, (part) => [
+    Math.round(part.from * blocks),
+    Math.round(part.to * blocks),
+    NORM_BLOCK_ROWS,
+    columns,
+    gradient,
+    tangentTo,
+    blockSums,
+  ]);
+  let sum = 0;
+  for (const blockSum of blockSums) sum += blockSum;
+  return sum;
 }
 
-/** Sum of squares, over four accumulators (independent chains of additions). */
-export function squaredSum(values: Float32Array): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < values.length; i += 4) {
-    const v0 = values[i]!;
-    const v1 = values[i + 1]!;
-    const v2 = values[i + 2]!;
-    const v3 = values[i + 3]!;
-    s0 += v0 * v0;
-    s1 += v1 * v1;
-    s2 += v2 * v2;
-    s3 += v3 * v3;
-  }
-  for (; i < values.length; i++) s0 += values[i]! * values[i]!;
-  return s0 + s1 + s2 + s3;
+function isShared(values: Float32Array): boolean {
+  return values.buffer instanceof SharedArrayBuffer;
 }
 
-/** Scales values[start .. end) to unit norm (a zero row stays zero). */
-export function normalizeRow(values: Float32Array, start: number, end: number): void {
-  const row = values.subarray(start, end);
-  const norm = rowNorm(row, 0, row.length);
-  if (norm === 0) return;
-  for (let c = 0; c < row.length; c++) row[c] = row[c]! / norm;
+/**
+ * For blocks firstBlock .. endBlock - 1 of `blockRows` rows of a gradient matrix: projects
+ * each row onto the tangent of the matching row of `tangentTo` when given (removes its part
+ * along that row), and writes each block's sum of squares to `blockSums`. Self-contained:
+ * compute threads receive it as source text.
+ */
+function squaredRowBlocks(
+  firstBlock: number,
+  endBlock: number,
+  blockRows: number,
+  columns: number,
+  gradient: Float32Array,
+  tangentTo: Float32Array | null,
+  blockSums: Float64Array,
+): void {
+  const rows = gradient.length / columns;
+  for (let block = firstBlock; block < endBlock; block++) {
+    let blockSum = 0;
+    const endRow = Math.min(rows, (block + 1) * blockRows);
+    for (let r = block * blockRows; r < endRow; r++) {
+      const gradientRow = gradient.subarray(r * columns, (r + 1) * columns);
+      if (tangentTo !== null) {
+        const row = tangentTo.subarray(r * columns, (r + 1) * columns);
+        // Two accumulators each: the sums are chains of dependent additions otherwise.
+        let dot0 = 0;
+        let dot1 = 0;
+        let squared0 = 0;
+        let squared1 = 0;
+        let c = 0;
+        for (; c + 1 < columns; c += 2) {
+          const r0 = row[c]!;
+          const r1 = row[c + 1]!;
+          dot0 += gradientRow[c]! * r0;
+          dot1 += gradientRow[c + 1]! * r1;
+          squared0 += r0 * r0;
+          squared1 += r1 * r1;
+        }
+        if (c < columns) {
+          dot0 += gradientRow[c]! * row[c]!;
+          squared0 += row[c]! * row[c]!;
+        }
+        const squared = squared0 + squared1;
+        const along = squared > 0 ? (dot0 + dot1) / squared : 0;
+        for (c = 0; c < columns; c++) gradientRow[c] = gradientRow[c]! - along * row[c]!;
+      }
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let c = 0;
+      for (; c + 3 < columns; c += 4) {
+        const v0 = gradientRow[c]!;
+        const v1 = gradientRow[c + 1]!;
+        const v2 = gradientRow[c + 2]!;
+        const v3 = gradientRow[c + 3]!;
+        s0 += v0 * v0;
+        s1 += v1 * v1;
+        s2 += v2 * v2;
+        s3 += v3 * v3;
+      }
+      for (; c < columns; c++) s0 += gradientRow[c]! * gradientRow[c]!;
+      blockSum += s0 + s1 + s2 + s3;
+    }
+    blockSums[block] = blockSum;
+  }
+}
+
+/**
+ * Adam (Kingma & Ba 2015, with bias correction folded into stepSize and epsilon by
+ * adamStepSize) on rows firstRow .. endRow - 1 of a rows x columns parameter matrix, the
+ * gradient multiplied by gradientScale (the clip); with `unitRows`, each row is scaled back
+ * to unit norm right after its update, while it is in cache (a zero row stays zero).
+ * `constants`: stepSize, epsilon, beta1, beta2, gradientScale. Self-contained: compute
+ * threads receive it as source text.
+ */
+export function adamRows(
+  firstRow: number,
+  endRow: number,
+  columns: number,
+  unitRows: boolean,
+  values: Float32Array,
+  gradient: Float32Array,
+  first: Float32Array,
+  second: Float32Array,
+  constants: readonly number[],
+): void {
+  const [stepSize, epsilon, beta1, beta2, gradientScale] = constants as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const keep1 = 1 - beta1;
+  const keep2 = 1 - beta2;
+  for (let r = firstRow; r < endRow; r++) {
+    const start = r * columns;
+    const end = start + columns;
+    for (let i = start; i < end; i++) {
+      const g = gradient[i]! * gradientScale;
+      const m = beta1 * first[i]! + keep1 * g;
+      const v = beta2 * second[i]! + keep2 * g * g;
+      first[i] = m;
+      second[i] = v;
+      values[i] = values[i]! - (stepSize * m) / (Math.sqrt(v) + epsilon);
+    }
+    if (!unitRows) continue;
+    let sum0 = 0;
+    let sum1 = 0;
+    let i = start;
+    for (; i + 1 < end; i += 2) {
+      sum0 += values[i]! * values[i]!;
+      sum1 += values[i + 1]! * values[i + 1]!;
+    }
+    if (i < end) sum0 += values[i]! * values[i]!;
+    const norm = Math.sqrt(sum0 + sum1);
+    if (norm === 0) continue;
+    for (i = start; i < end; i++) values[i] = values[i]! / norm;
+  }
 }

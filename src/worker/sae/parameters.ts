@@ -35,16 +35,15 @@ export const PARAMETER_NAMES = [
 export type ParameterName = (typeof PARAMETER_NAMES)[number];
 
 /**
- * Zero parameters. `shared`: on SharedArrayBuffers, so that compute threads can write them
- * (gradient buffers); they behave as ordinary Float32Arrays otherwise.
+ * Zero parameters. `shared`: on SharedArrayBuffers (floatArray), so that compute threads can
+ * write them (the trainer's parameters and gradient buffers).
  */
 export function zeroParameters(
   dimensions: number,
   features: number,
   shared = false,
 ): SaeParameters {
-  const floats = (length: number): Float32Array =>
-    shared ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
+  const floats = (length: number): Float32Array => floatArray(length, shared);
   return {
     dimensions,
     features,
@@ -54,6 +53,21 @@ export function zeroParameters(
     decoderBias: floats(dimensions),
     threshold: floats(features),
   };
+}
+
+/**
+ * A zero Float32Array; `shared`: on a SharedArrayBuffer, so that compute threads can write it
+ * (it behaves as an ordinary Float32Array otherwise).
+ */
+export function floatArray(length: number, shared: boolean): Float32Array {
+  return shared ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
+}
+
+/** A copy of `values` on shared memory (floatArray). */
+export function sharedCopy(values: Float32Array): Float32Array {
+  const copy = floatArray(values.length, true);
+  copy.set(values);
+  return copy;
 }
 
 export function cloneParameters(parameters: SaeParameters): SaeParameters {

@@ -24,13 +24,10 @@ import {
   topKPerRowCodes,
   withValues,
 } from './codes';
-import { matMul, matMulPlusBias, rowDot, rowNorm, transpose } from './dense';
+import { matMul, matMulTransposedPlusBias, rowDot, rowNorm, transpose } from './dense';
 import type { Architecture, SaeParameters } from './parameters';
 import { runSplit, sharedScratch } from './threads';
-import { PARAMETER_NAMES, zeroParameters } from './parameters';
-
-/** W_enc of the latest pass (read within that pass only). */
-let encoderScratch = new Float32Array(0);
+import { PARAMETER_NAMES, floatArray, zeroParameters } from './parameters';
 
 /**
  * Below this fraction of active codes the sparse kernels beat the dense products. Measured on
@@ -62,26 +59,38 @@ export interface PassResult {
   losses: Record<string, number>;
   /** Gradients of the total loss, same layout as the parameters. */
   gradients: SaeParameters;
+  /** The batch's codes (a ReLU pass's dense form is scratch memory the next pass reuses). */
   codes: Codes;
   /** BatchTopK: smallest kept activation of this batch (the threshold estimate's sample). */
   smallestKept: number;
 }
 
-/** Pre-activations (x - b_dec) W_enc + b_enc of `rows` rows; `encoder` is W_enc (d x F). */
+/**
+ * Pre-activations (x - b_dec) W_enc + b_enc of `rows` rows, and x - b_dec. `into`: arrays to
+ * write both into (rows x d and rows x F), else new ones.
+ */
 export function preActivations(
   parameters: SaeParameters,
-  encoder: Float32Array,
   batch: Float32Array,
   rows: number,
+  into?: { centred: Float32Array; pre: Float32Array },
 ): { centred: Float32Array; pre: Float32Array } {
-  const { dimensions, features, encoderBias, decoderBias } = parameters;
-  const centred = new Float32Array(rows * dimensions);
+  const { dimensions, features, encoderT, encoderBias, decoderBias } = parameters;
+  const centred = into?.centred ?? new Float32Array(rows * dimensions);
   for (let r = 0; r < rows; r++) {
     const base = r * dimensions;
     for (let c = 0; c < dimensions; c++) centred[base + c] = batch[base + c]! - decoderBias[c]!;
   }
-  // The bias rides in the product's kernel.
-  const pre = matMulPlusBias(centred, rows, dimensions, encoder, features, encoderBias);
+  // The encoder as held (W_enc transposed); the bias rides in the product's kernel.
+  const pre = matMulTransposedPlusBias(
+    centred,
+    rows,
+    dimensions,
+    encoderT,
+    features,
+    encoderBias,
+    into?.pre,
+  );
   return { centred, pre };
 }
 
@@ -108,16 +117,20 @@ export function activate(
   }
 }
 
-/** xhat = f W_dec + b_dec, by the sparse kernel when few codes are active. */
+/**
+ * xhat = f W_dec + b_dec, by the sparse kernel when few codes are active; `into`: where the
+ * sparse kernel writes it (rows x d), else a new array.
+ */
 export function decodeCodes(
   parameters: SaeParameters,
   codes: Codes,
   sparse = isSparse(codes),
+  into?: Float32Array,
 ): Float32Array {
   const { dimensions, features, decoder, decoderBias } = parameters;
   const rows = codes.rows;
   const reconstruction = sparse
-    ? sparseTimesDense(codes, decoder, dimensions)
+    ? sparseTimesDense(codes, decoder, dimensions, into)
     : matMul(codes.dense, rows, features, decoder, dimensions);
   for (let r = 0; r < rows; r++) {
     const base = r * dimensions;
@@ -142,13 +155,12 @@ export function lossAndGradients(
   const { dimensions, features, decoder } = parameters;
   assert(batch.length >= rows * dimensions, () => `batch holds ${batch.length} values`);
 
-  // Forward.
-  // W_enc is rebuilt every step into the same buffer (8 MB at 512 x 4096: no new garbage).
-  if (encoderScratch.length !== features * dimensions) {
-    encoderScratch = new Float32Array(features * dimensions);
-  }
-  const encoder = transpose(parameters.encoderT, features, dimensions, encoderScratch);
-  const { centred, pre } = preActivations(parameters, encoder, batch, rows);
+  // Forward. x - b_dec, the pre-activations, the reconstruction and g below live in the same
+  // shared buffers every pass (no new garbage; compute threads read them where they are).
+  const { centred, pre } = preActivations(parameters, batch, rows, {
+    centred: sharedScratch('sae.centred', rows * dimensions),
+    pre: sharedScratch('sae.pre', rows * features),
+  });
   let codes: Codes;
   let smallestKept = 0;
   if (settings.architecture === 'batchtopk') {
@@ -164,10 +176,15 @@ export function lossAndGradients(
     codes = reluCodes(pre, rows, features);
   }
   const sparse = settings.route === undefined ? isSparse(codes) : settings.route === 'sparse';
-  const reconstruction = decodeCodes(parameters, codes, sparse);
+  const reconstruction = decodeCodes(
+    parameters,
+    codes,
+    sparse,
+    sharedScratch('sae.reconstruction', rows * dimensions),
+  );
 
   // Reconstruction error and its gradient g = dL/dxhat = 2 e / B.
-  const g = new Float32Array(rows * dimensions);
+  const g = sharedScratch('sae.errorGradient', rows * dimensions);
   let squaredError = 0;
   for (let i = 0; i < rows * dimensions; i++) {
     const e = reconstruction[i]! - batch[i]!;
@@ -359,29 +376,64 @@ function gradientAtEntries(
   return out;
 }
 
-/** Sparse codes (rows x F) times a dense matrix (F x columns): the decoder product. */
+/**
+ * Sparse codes (rows x F) times a dense matrix (F x columns): the decoder product, into `into`
+ * when given (rows x columns), else a new array. Split by rows over the compute threads when
+ * `matrix` and the output are on shared memory.
+ */
 export function sparseTimesDense(
   codes: Codes,
   matrix: Float32Array,
   columns: number,
+  into?: Float32Array,
 ): Float32Array {
+  const { rows, rowStart, index, value } = codes;
+  const out = into ?? floatArray(rows * columns, matrix.buffer instanceof SharedArrayBuffer);
+  const shared = [matrix, out].every((values) => values.buffer instanceof SharedArrayBuffer);
+  runSplit(sparseRowsTimesDense, shared ? value.length * columns : 0, (part) => [
+    Math.round(part.from * rows),
+    Math.round(part.to * rows),
+    rowStart,
+    index,
+    value,
+    matrix,
+    columns,
+    out,
+  ]);
+  return out;
+}
+
+/**
+ * Rows firstRow .. endRow - 1 of sparseTimesDense (compressed rows rowStart, index, value)
+ * into `out` (overwritten). Self-contained: compute threads receive it as source text.
+ */
+function sparseRowsTimesDense(
+  firstRow: number,
+  endRow: number,
+  rowStart: Int32Array,
+  index: Int32Array,
+  value: Float32Array,
+  matrix: Float32Array,
+  columns: number,
+  out: Float32Array,
+): void {
   // Row views keep the inner loops free of index arithmetic (about 1.9x faster in V8).
-  const out = new Float32Array(codes.rows * columns);
-  for (let r = 0; r < codes.rows; r++) {
+  for (let r = firstRow; r < endRow; r++) {
     const target = out.subarray(r * columns, (r + 1) * columns);
-    const end = codes.rowStart[r + 1]!;
-    let p = codes.rowStart[r]!;
+    target.fill(0);
+    const end = rowStart[r + 1]!;
+    let p = rowStart[r]!;
     // Four entries per pass over the target row (fewer loads and stores of it); the float32
     // rounding between them keeps the result equal to one entry at a time.
     for (; p + 3 < end; p += 4) {
-      const v1 = codes.value[p]!;
-      const v2 = codes.value[p + 1]!;
-      const v3 = codes.value[p + 2]!;
-      const v4 = codes.value[p + 3]!;
-      const j1 = codes.index[p]!;
-      const j2 = codes.index[p + 1]!;
-      const j3 = codes.index[p + 2]!;
-      const j4 = codes.index[p + 3]!;
+      const v1 = value[p]!;
+      const v2 = value[p + 1]!;
+      const v3 = value[p + 2]!;
+      const v4 = value[p + 3]!;
+      const j1 = index[p]!;
+      const j2 = index[p + 1]!;
+      const j3 = index[p + 2]!;
+      const j4 = index[p + 3]!;
       const source1 = matrix.subarray(j1 * columns, (j1 + 1) * columns);
       const source2 = matrix.subarray(j2 * columns, (j2 + 1) * columns);
       const source3 = matrix.subarray(j3 * columns, (j3 + 1) * columns);
@@ -396,13 +448,12 @@ export function sparseTimesDense(
       }
     }
     for (; p < end; p++) {
-      const v = codes.value[p]!;
-      const j = codes.index[p]!;
+      const v = value[p]!;
+      const j = index[p]!;
       const source = matrix.subarray(j * columns, (j + 1) * columns);
       for (let c = 0; c < columns; c++) target[c] = target[c]! + v * source[c]!;
     }
   }
-  return out;
 }
 
 /** target (F x columns) += codes^T (F x rows) rowsMatrix (rows x columns). */
@@ -515,17 +566,17 @@ export function sparseBackward(
     preGradient.buffer instanceof SharedArrayBuffer &&
     gradients.decoder.buffer instanceof SharedArrayBuffer &&
     gradients.encoderT.buffer instanceof SharedArrayBuffer;
-  // Parts hold about equal numbers of entries.
-  const boundary = (part: number, parts: number): number => {
-    if (part >= parts) return features;
-    const wanted = (part * entries) / parts;
+  // Parts cut where their share of the entries ends.
+  const boundary = (fraction: number): number => {
+    if (fraction >= 1) return features;
+    const wanted = fraction * entries;
     let j = 0;
     while (j < features && featureStart[j]! < wanted) j++;
     return j;
   };
-  runSplit(sparseBackwardFeatures, splittable ? 3 * entries * columns : 0, (part, parts) => [
-    boundary(part, parts),
-    boundary(part + 1, parts),
+  runSplit(sparseBackwardFeatures, splittable ? 3 * entries * columns : 0, (part) => [
+    boundary(part.from),
+    boundary(part.to),
     featureStart,
     entryRow,
     entryPosition,

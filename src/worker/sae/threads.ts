@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { assert } from '../../shared/errors';
+import { floatArray } from './parameters';
 
 /**
  * From this many cores up the default is every core. On the idle 2-core benchmark machine
@@ -39,9 +40,12 @@ const HELPER_TIMEOUT_MS = 300_000;
 /** Products below this many multiply-adds are not worth a thread hand-off (~0.2 ms). */
 export const PARALLEL_MINIMUM_WORK = 1 << 24;
 
-/** Slots of a helper's control array. */
+/** Slots of a helper's control array: its state, whether it is ready, and the time its last
+ *  part took, in microseconds. */
 const STATE = 0;
 const READY = 1;
+const ELAPSED = 2;
+const CONTROL_SLOTS = 3;
 const IDLE = 0;
 const BUSY = 1;
 const DONE = 2;
@@ -56,13 +60,15 @@ interface Helper {
 
 let requestedThreads: number | undefined;
 let helpers: Helper[] = [];
-let shared: { a: Float32Array; b: Float32Array; out: Float32Array } | undefined;
-let splitProducts = 0;
+let shared: { a: Float32Array; b: Float32Array } | undefined;
+let splits = 0;
+/** The calling thread's share of each kind of split work (partFractions, rebalance). */
+const callerShares = new Map<unknown, number>();
 const scratch = new Map<string, Float32Array>();
 
-/** How many products have been split over threads in this process (for tests and benches). */
-export function splitProductCount(): number {
-  return splitProducts;
+/** How many products and kernels have been split over threads in this process (for tests). */
+export function splitCount(): number {
+  return splits;
 }
 
 /** Sets the number of threads dense products may use (1: the calling thread only). */
@@ -99,8 +105,11 @@ export async function stopComputeThreads(): Promise<void> {
  * `a (rows x inner) @ b (inner x columns) (+ bias)` split by columns of `b` over the ready helper
  * threads; `multiply` computes a block on the calling thread. Columns rather than rows,
  * because the WebAssembly backend repacks the whole right operand on every product: split by
- * rows, every thread would repack all of it. Returns null when the product is too small to
- * split or no helper is ready (the caller then computes it whole).
+ * rows, every thread would repack all of it. With `transposed`, `b` is given as its
+ * transpose (columns x inner), and each thread transposes only its own block. Each thread
+ * writes its block of columns straight into the product: `into` when it is on shared memory,
+ * else a new array on shared memory. Returns null when the product is too small to split or
+ * no helper is ready (the caller then computes it whole).
  */
 export function parallelMatMul(
   a: Float32Array,
@@ -108,6 +117,7 @@ export function parallelMatMul(
   inner: number,
   b: Float32Array,
   columns: number,
+  transposed: boolean,
   multiply: (
     a: Float32Array,
     rows: number,
@@ -117,6 +127,7 @@ export function parallelMatMul(
     bias?: Float32Array,
   ) => Float32Array,
   bias?: Float32Array,
+  into?: Float32Array,
 ): Float32Array | null {
   const threads = computeThreads();
   if (threads < 2 || columns < 8 * threads || rows * inner * columns < PARALLEL_MINIMUM_WORK) {
@@ -128,19 +139,26 @@ export function parallelMatMul(
   // Blocks of columns (multiples of 8, the kernels' tile width): the calling thread takes the
   // first, each helper one of the rest.
   const parts = ready.length + 1;
-  const bounds = Array.from({ length: parts + 1 }, (_, i) =>
-    i === parts ? columns : 8 * Math.round((i * columns) / parts / 8),
+  const fractions = partFractions(PRODUCT, parts);
+  const bounds = fractions.map((fraction, i) =>
+    i === parts ? columns : 8 * Math.round((fraction * columns) / 8),
   );
-  const buffers = sharedBuffers(a.length, b.length, rows * columns);
-  buffers.a.set(a);
-  buffers.b.set(b);
+  const buffers = sharedBuffers(onSharedMemory(a) ? 0 : a.length, onSharedMemory(b) ? 0 : b.length);
+  // Operands already on shared memory go to the helpers as they are; others are copied there.
+  const sharedA = onSharedMemory(a) ? a : copyInto(buffers.a, a);
+  const sharedB = onSharedMemory(b) ? b : copyInto(buffers.b, b);
+  const out = into !== undefined && onSharedMemory(into) ? into : floatArray(rows * columns, true);
   ready.forEach((helper, i) => {
     Atomics.store(helper.control, STATE, BUSY);
     helper.port.postMessage({
       kind: 'product',
-      a: buffers.a.buffer,
-      b: buffers.b.buffer,
-      out: buffers.out.buffer,
+      a: sharedA.buffer,
+      aOffset: sharedA.byteOffset,
+      b: sharedB.buffer,
+      bOffset: sharedB.byteOffset,
+      transposed,
+      out: out.buffer,
+      outOffset: out.byteOffset,
       rows,
       inner,
       columns,
@@ -150,61 +168,76 @@ export function parallelMatMul(
     });
   });
 
-  const out = new Float32Array(rows * columns);
-  const localColumns = bounds[1]!;
-  placeBlock(
-    multiply(
-      a,
-      rows,
-      inner,
-      columnBlock(b, inner, columns, 0, localColumns),
-      localColumns,
-      bias?.subarray(0, localColumns),
-    ),
-    out,
-    rows,
-    columns,
-    0,
-    localColumns,
-  );
-  const failed = new Set(awaitHelpers(ready).map((index) => index + 1));
-  for (let part = 1; part < parts; part++) {
+  const multiplyPart = (part: number): void => {
     const first = bounds[part]!;
     const width = bounds[part + 1]! - first;
-    // Each helper leaves its rows x width block contiguous at offset rows * first; a block
-    // a helper failed is computed here.
-    const block = failed.has(part)
-      ? multiply(
-          a,
-          rows,
-          inner,
-          columnBlock(b, inner, columns, first, width),
-          width,
-          bias?.subarray(first, first + width),
-        )
-      : buffers.out.subarray(rows * first, rows * (first + width));
-    placeBlock(block, out, rows, columns, first, width);
+    const block = rightBlock(b, inner, columns, transposed, first, width);
+    const product = multiply(a, rows, inner, block, width, bias?.subarray(first, first + width));
+    placeBlock(product, out, rows, columns, first, width);
+  };
+  const started = performance.now();
+  multiplyPart(0);
+  const callerMs = performance.now() - started;
+  const failed = awaitHelpers(ready);
+  rebalance(PRODUCT, fractions, callerMs, ready, failed);
+  // A block a helper failed is computed here.
+  for (const index of failed) multiplyPart(index + 1);
+  splits++;
+  if (into !== undefined && into !== out) {
+    into.set(out);
+    return into;
   }
-  splitProducts++;
   return out;
 }
 
-/** Columns first .. first + width - 1 of a row-major rows x columns matrix, as rows x width. */
-function columnBlock(
-  matrix: Float32Array,
-  rows: number,
+function onSharedMemory(values: Float32Array): boolean {
+  return values.buffer instanceof SharedArrayBuffer;
+}
+
+function copyInto(target: Float32Array, values: Float32Array): Float32Array {
+  target.set(values);
+  return target;
+}
+
+/**
+ * Columns first .. first + width - 1 of the inner x columns right operand of a product, as an
+ * inner x width block; with `transposed`, `b` holds the operand's transpose (columns x inner).
+ * Self-contained: the helper threads run its source.
+ */
+function rightBlock(
+  b: Float32Array,
+  inner: number,
   columns: number,
+  transposed: boolean,
   first: number,
   width: number,
 ): Float32Array {
-  const block = new Float32Array(rows * width);
-  for (let r = 0; r < rows; r++) {
-    block.set(matrix.subarray(r * columns + first, r * columns + first + width), r * width);
+  const block = new Float32Array(inner * width);
+  if (!transposed) {
+    for (let r = 0; r < inner; r++) {
+      block.set(b.subarray(r * columns + first, r * columns + first + width), r * width);
+    }
+    return block;
+  }
+  // By tiles, writing consecutive elements innermost (as dense.ts transpose).
+  const tile = 32;
+  for (let j0 = 0; j0 < width; j0 += tile) {
+    const j1 = Math.min(width, j0 + tile);
+    for (let c0 = 0; c0 < inner; c0 += tile) {
+      const c1 = Math.min(inner, c0 + tile);
+      for (let c = c0; c < c1; c++) {
+        const base = c * width;
+        for (let j = j0; j < j1; j++) block[base + j] = b[(first + j) * inner + c]!;
+      }
+    }
   }
   return block;
 }
 
-/** Writes a rows x width block into columns first .. first + width - 1 of `out`. */
+/**
+ * Writes a rows x width block into columns first .. first + width - 1 of `out`.
+ * Self-contained: the helper threads run its source.
+ */
 function placeBlock(
   block: Float32Array,
   out: Float32Array,
@@ -218,9 +251,20 @@ function placeBlock(
   }
 }
 
+/** One part of a split: its index among `count`, and the fractions of the work it spans. */
+export interface SplitPart {
+  index: number;
+  count: number;
+  /** The part spans [from, to) of the work, 0 <= from <= to <= 1. */
+  from: number;
+  to: number;
+}
+
 /**
  * Runs `kernel` once per part, part 0 on the calling thread and the others on helper threads,
- * and returns when all are done; `argumentsOf(part, parts)` gives each part's arguments. The
+ * and returns when all are done; `argumentsOf(part)` gives each part's arguments. The parts'
+ * sizes follow the threads' measured speeds (partFractions), so callers must cut the work at
+ * part.from and part.to, and every output must come out the same however it is cut. The
  * kernel must be self-contained (it is sent as source text: no imports, no outer variables)
  * and its typed-array arguments must be shared (`sharedScratch`) for helpers to see them and
  * for their writes to come back. Returns the number of parts (1 when nothing was split).
@@ -228,29 +272,81 @@ function placeBlock(
 export function runSplit(
   kernel: (...args: never[]) => void,
   work: number,
-  argumentsOf: (part: number, parts: number) => unknown[],
+  argumentsOf: (part: SplitPart) => unknown[],
 ): number {
   const threads = computeThreads();
   const ready = threads < 2 || work < PARALLEL_MINIMUM_WORK ? [] : readyHelpers(threads);
-  const parts = ready.length + 1;
+  const count = ready.length + 1;
   const run = kernel as unknown as (...args: unknown[]) => void;
-  if (parts === 1) {
-    run(...argumentsOf(0, 1));
+  if (count === 1) {
+    run(...argumentsOf({ index: 0, count, from: 0, to: 1 }));
     return 1;
   }
+  const fractions = partFractions(kernel, count);
+  const part = (index: number): SplitPart => ({
+    index,
+    count,
+    from: fractions[index]!,
+    to: fractions[index + 1]!,
+  });
   const source = kernel.toString();
   ready.forEach((helper, i) => {
     Atomics.store(helper.control, STATE, BUSY);
-    helper.port.postMessage({
-      kind: 'kernel',
-      source,
-      args: argumentsOf(i + 1, parts),
-    });
+    helper.port.postMessage({ kind: 'kernel', source, args: argumentsOf(part(i + 1)) });
   });
-  run(...argumentsOf(0, parts));
+  const started = performance.now();
+  run(...argumentsOf(part(0)));
+  const callerMs = performance.now() - started;
+  const failed = awaitHelpers(ready);
+  rebalance(kernel, fractions, callerMs, ready, failed);
   // A part a helper failed is run here.
-  for (const index of awaitHelpers(ready)) run(...argumentsOf(index + 1, parts));
-  return parts;
+  for (const index of failed) run(...argumentsOf(part(index + 1)));
+  splits++;
+  return count;
+}
+
+/** The key under which products keep their share (kernels use their function). */
+const PRODUCT = 'product';
+/** Weight of the latest measurement in a share; the bounds of a share. */
+const SHARE_RATE = 0.5;
+const MINIMUM_SHARE = 0.05;
+/** Parts shorter than this are too short to time (timer resolution, hand-off costs). */
+const MINIMUM_TIMED_MS = 0.5;
+
+/**
+ * Where the parts of a split of `count` begin and end, as fractions of the work: the calling
+ * thread takes its share of kind `key` (1 / count until measured), the helpers equal parts
+ * of the rest.
+ */
+function partFractions(key: unknown, count: number): number[] {
+  const share = callerShares.get(key) ?? 1 / count;
+  return Array.from({ length: count + 1 }, (_, i) =>
+    i === 0 ? 0 : i === count ? 1 : share + ((1 - share) * (i - 1)) / (count - 1),
+  );
+}
+
+/**
+ * Moves the calling thread's share of `key` towards the one that would have made it finish
+ * with the slowest helper, from the times the parts took. A helper shares a core with other
+ * work, or copies more than the caller: the share absorbs both.
+ */
+function rebalance(
+  key: unknown,
+  fractions: number[],
+  callerMs: number,
+  busy: Helper[],
+  failed: number[],
+): void {
+  if (failed.length > 0 || busy.length === 0) return;
+  const helperMs = Math.max(...busy.map((helper) => Atomics.load(helper.control, ELAPSED) / 1000));
+  if (Math.min(callerMs, helperMs) < MINIMUM_TIMED_MS) return;
+  const share = fractions[1]!;
+  // Work per millisecond of the caller and of each helper (each took (1 - share) / helpers).
+  const callerRate = share / callerMs;
+  const helperRate = (1 - share) / busy.length / helperMs;
+  const balanced = callerRate / (callerRate + busy.length * helperRate);
+  const next = (1 - SHARE_RATE) * share + SHARE_RATE * balanced;
+  callerShares.set(key, Math.min(1 - MINIMUM_SHARE, Math.max(MINIMUM_SHARE, next)));
 }
 
 /** A typed array of `length` floats on shared memory, kept for reuse under `key`. */
@@ -301,27 +397,13 @@ function retire(helper: Helper): void {
   scratch.clear();
 }
 
-function sharedBuffers(
-  aLength: number,
-  bLength: number,
-  outLength: number,
-): { a: Float32Array; b: Float32Array; out: Float32Array } {
-  const fits = (held: Float32Array | undefined, length: number): boolean =>
-    held !== undefined && held.length >= length;
+function sharedBuffers(aLength: number, bLength: number): { a: Float32Array; b: Float32Array } {
   const grow = (held: Float32Array | undefined, length: number): Float32Array =>
-    fits(held, length)
-      ? held!
+    held !== undefined && held.length >= length
+      ? held
       : new Float32Array(new SharedArrayBuffer(Math.ceil(length * 1.25) * 4));
-  shared = {
-    a: grow(shared?.a, aLength),
-    b: grow(shared?.b, bLength),
-    out: grow(shared?.out, outLength),
-  };
-  return {
-    a: shared.a.subarray(0, aLength),
-    b: shared.b.subarray(0, bLength),
-    out: shared.out.subarray(0, outLength),
-  };
+  shared = { a: grow(shared?.a, aLength), b: grow(shared?.b, bLength) };
+  return { a: shared.a.subarray(0, aLength), b: shared.b.subarray(0, bLength) };
 }
 
 function ensureHelpers(count: number): void {
@@ -332,7 +414,7 @@ function startHelper(): Helper {
   const requireHere = nodeRequire();
   const wasmFolder =
     join(dirname(requireHere.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
-  const control = new Int32Array(new SharedArrayBuffer(8));
+  const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS));
   const channel = new MessageChannel();
   const worker = new Worker(HELPER_SOURCE, {
     eval: true,
@@ -385,15 +467,14 @@ function runKernel(job) {
   }
   kernel(...job.args);
 }
+const rightBlock = (${rightBlock.toString()});
+const placeBlock = (${placeBlock.toString()});
 function run(job) {
   if (job.kind === 'kernel') return runKernel(job);
   const width = job.endColumn - job.firstColumn;
-  const a = new Float32Array(job.a, 0, job.rows * job.inner);
-  const b = new Float32Array(job.b, 0, job.inner * job.columns);
-  const block = new Float32Array(job.inner * width);
-  for (let r = 0; r < job.inner; r++) {
-    block.set(b.subarray(r * job.columns + job.firstColumn, r * job.columns + job.endColumn), r * width);
-  }
+  const a = new Float32Array(job.a, job.aOffset, job.rows * job.inner);
+  const b = new Float32Array(job.b, job.bOffset, job.inner * job.columns);
+  const block = rightBlock(b, job.inner, job.columns, job.transposed, job.firstColumn, width);
   const product = tf.tidy(() => {
     const left = tf.tensor2d(a, [job.rows, job.inner]);
     const right = tf.tensor2d(block, [job.inner, width]);
@@ -401,12 +482,15 @@ function run(job) {
     const bias = tf.tensor1d(job.bias.slice(job.firstColumn, job.endColumn));
     return tf.fused.matMul({ a: left, b: right, bias });
   });
-  new Float32Array(job.out, job.rows * job.firstColumn * 4, job.rows * width).set(product.dataSync());
+  const out = new Float32Array(job.out, job.outOffset, job.rows * job.columns);
+  placeBlock(product.dataSync(), out, job.rows, job.columns, job.firstColumn, width);
   product.dispose();
 }
 port.on('message', (job) => {
   try {
+    const started = performance.now();
     run(job);
+    Atomics.store(control, ${ELAPSED}, Math.round(1000 * (performance.now() - started)));
     Atomics.store(control, ${STATE}, ${DONE});
   } catch (error) {
     Atomics.store(control, ${STATE}, ${FAILED});

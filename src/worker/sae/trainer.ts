@@ -20,9 +20,9 @@ import type { Moments } from './adam';
 import { zeroMoments } from './adam';
 import { rowNorm, transpose } from './dense';
 import { SaeFeatureModel, foldScale } from './model';
-import { applyGradients, normalizeRow } from './optimizer';
+import { applyGradients } from './optimizer';
 import type { Architecture, ParameterName, SaeParameters } from './parameters';
-import { PARAMETER_NAMES, zeroParameters } from './parameters';
+import { PARAMETER_NAMES, floatArray, sharedCopy, zeroParameters } from './parameters';
 import type { PassSettings } from './passes';
 import { decodeCodes, lossAndGradients, preActivations } from './passes';
 import { reluCodes } from './codes';
@@ -241,8 +241,7 @@ export class SaeTrainer implements Trainer {
     const dead = this.deadMask();
     if (!dead.includes(1)) return;
 
-    const encoder = transpose(parameters.encoderT, features, dimensions);
-    const { pre } = preActivations(parameters, encoder, scaled, rows);
+    const { pre } = preActivations(parameters, scaled, rows);
     const codes = reluCodes(pre, rows, features);
     const reconstruction = decodeCodes(parameters, codes);
     const residual = new Float32Array(rows * dimensions);
@@ -303,7 +302,8 @@ export function initialState(
   const inputScale = Math.fround(
     data.meanSquaredNorm > 0 ? Math.sqrt(dimensions / data.meanSquaredNorm) : 1,
   );
-  const parameters = zeroParameters(dimensions, features);
+  // Shared memory lets the compute threads (threads.ts) update parameters and moments.
+  const parameters = zeroParameters(dimensions, features, true);
 
   for (let i = 0; i < parameters.decoder.length; i++) parameters.decoder[i] = random.gaussian();
   normalizeRows(parameters.decoder, features, dimensions);
@@ -320,7 +320,7 @@ export function initialState(
   }
 
   const moments = {} as Record<ParameterName, Moments>;
-  for (const name of PARAMETER_NAMES) moments[name] = zeroMoments(parameters[name].length);
+  for (const name of PARAMETER_NAMES) moments[name] = zeroMoments(parameters[name].length, true);
   return {
     parameters,
     moments,
@@ -346,11 +346,17 @@ export function stateFromCheckpoint(
   const parameters: SaeParameters = {
     dimensions,
     features,
-    encoderT: transpose(W_enc.values, dimensions, features),
-    encoderBias: required(checkpoint, 'b_enc').values.slice(),
-    decoder: required(checkpoint, 'W_dec').values.slice(),
-    decoderBias: required(checkpoint, 'b_dec').values.slice(),
-    threshold: new Float32Array(features),
+    // On shared memory, as initialState's.
+    encoderT: transpose(
+      W_enc.values,
+      dimensions,
+      features,
+      floatArray(features * dimensions, true),
+    ),
+    encoderBias: sharedCopy(required(checkpoint, 'b_enc').values),
+    decoder: sharedCopy(required(checkpoint, 'W_dec').values),
+    decoderBias: sharedCopy(required(checkpoint, 'b_dec').values),
+    threshold: floatArray(features, true),
   };
   if (hasThreshold(architecture)) {
     expectShape(checkpoint, 'threshold', [features]);
@@ -363,8 +369,8 @@ export function stateFromCheckpoint(
     const size = parameters[name].length;
     moments[name] =
       first?.length === size && second?.length === size
-        ? { first: first.slice(), second: second.slice() }
-        : zeroMoments(size);
+        ? { first: sharedCopy(first), second: sharedCopy(second) }
+        : zeroMoments(size, true);
   }
   const rowsSinceActive = checkpoint['state.rows_since_active']?.values;
   const estimate = checkpoint['state.threshold_estimate']?.values[0];
@@ -430,7 +436,11 @@ function shapeOf(name: ParameterName, dimensions: number, features: number): num
 
 /** Scales every row of a rows x columns matrix to unit norm (zero rows stay zero). */
 export function normalizeRows(matrix: Float32Array, rows: number, columns: number): void {
-  for (let r = 0; r < rows; r++) normalizeRow(matrix, r * columns, (r + 1) * columns);
+  for (let r = 0; r < rows; r++) {
+    const norm = rowNorm(matrix, r, columns);
+    if (norm === 0) continue;
+    for (let c = r * columns; c < (r + 1) * columns; c++) matrix[c] = matrix[c]! / norm;
+  }
 }
 
 /** Weiszfeld's algorithm for the point minimising the sum of distances to the rows. */

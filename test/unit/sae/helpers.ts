@@ -170,3 +170,10 @@ export function* batches(
     yield batch;
   }
 }
+
+/** Whether two float arrays hold the same bits. */
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
+}

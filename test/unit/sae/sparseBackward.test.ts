@@ -3,6 +3,7 @@ import { Random } from '../../../src/shared/random';
 import { compress, topKPerRow } from '../../../src/worker/sae/codes';
 import { zeroParameters } from '../../../src/worker/sae/parameters';
 import { sparseBackward, sparseTimesDense } from '../../../src/worker/sae/passes';
+import { sameBits } from './helpers';
 import {
   PARALLEL_MINIMUM_WORK,
   setComputeThreads,
@@ -51,12 +52,6 @@ function rowByRow(
     }
   }
   return { preGradient, decoderGradient, encoderGradient };
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
 }
 
 test('the sparse backward pass equals the row-by-row pass bit for bit on 1 and 2 threads', async () => {

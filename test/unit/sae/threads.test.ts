@@ -1,7 +1,12 @@
 import { afterAll, expect, test } from 'vitest';
 import { Random } from '../../../src/shared/random';
 import { initializeBackend } from '../../../src/worker/backend';
-import { matMul, matMulPlusBias, serialMatMul } from '../../../src/worker/sae/dense';
+import {
+  matMul,
+  matMulTransposedPlusBias,
+  serialMatMul,
+  transpose,
+} from '../../../src/worker/sae/dense';
 import {
   PARALLEL_MINIMUM_WORK,
   computeThreads,
@@ -9,9 +14,11 @@ import {
   setComputeThreads,
   sharedScratch,
   startComputeThreads,
-  splitProductCount,
+  splitCount,
   stopComputeThreads,
 } from '../../../src/worker/sae/threads';
+
+import { sameBits } from './helpers';
 
 afterAll(async () => {
   await stopComputeThreads();
@@ -37,19 +44,32 @@ test('a product split over 2 and 3 threads equals the single-thread product bit 
     setComputeThreads(threads);
     await startComputeThreads();
     expect(computeThreads()).toBe(threads);
-    const splitBefore = splitProductCount();
+    const splitBefore = splitCount();
     const parallel = matMul(a, rows, inner, b, columns);
-    expect(splitProductCount()).toBe(splitBefore + 1);
+    expect(splitCount()).toBe(splitBefore + 1);
     expect(parallel.length).toBe(rows * columns);
-    expect(Buffer.from(parallel.buffer).equals(Buffer.from(serial.buffer))).toBe(true);
+    expect(sameBits(parallel, serial)).toBe(true);
   }
   // With a bias added by the kernel: split equals one thread, and both are near product + bias.
   const bias = randomMatrix(random, columns);
   setComputeThreads(1);
-  const serialWithBias = matMulPlusBias(a, rows, inner, b, columns, bias);
+  // The right operand given transposed, as the SAE encoder is held.
+  const bT = transpose(b, inner, columns);
+  const serialWithBias = matMulTransposedPlusBias(a, rows, inner, bT, columns, bias);
   setComputeThreads(2);
-  const splitWithBias = matMulPlusBias(a, rows, inner, b, columns, bias);
-  expect(Buffer.from(splitWithBias.buffer).equals(Buffer.from(serialWithBias.buffer))).toBe(true);
+  const splitBefore = splitCount();
+  const splitWithBias = matMulTransposedPlusBias(a, rows, inner, bT, columns, bias);
+  expect(splitCount()).toBe(splitBefore + 1);
+  expect(sameBits(splitWithBias, serialWithBias)).toBe(true);
+  // Into a given array, shared (the threads write it) or not (copied in at the end).
+  for (const into of [
+    sharedScratch('test.product', rows * columns),
+    new Float32Array(rows * columns),
+  ]) {
+    into.fill(Number.NaN);
+    expect(matMulTransposedPlusBias(a, rows, inner, bT, columns, bias, into)).toBe(into);
+    expect(sameBits(into, serialWithBias)).toBe(true);
+  }
   const BIAS_TOLERANCE = 1e-4;
   for (let i = 0; i < rows * columns; i += 97) {
     expect(Math.abs(serialWithBias[i]! - (serial[i]! + bias[i % columns]!))).toBeLessThan(
@@ -68,9 +88,9 @@ test('small products and a thread count of 1 stay on the calling thread with equ
   const random = new Random(3);
   const a = randomMatrix(random, 6 * 4);
   const b = randomMatrix(random, 4 * 5);
-  const splitBefore = splitProductCount();
+  const splitBefore = splitCount();
   expect(Array.from(matMul(a, 6, 4, b, 5))).toEqual(Array.from(serialMatMul(a, 6, 4, b, 5)));
-  expect(splitProductCount()).toBe(splitBefore);
+  expect(splitCount()).toBe(splitBefore);
   expect(matMul(new Float32Array(0), 0, 4, b, 5).length).toBe(0);
 });
 
@@ -83,10 +103,16 @@ test('a thread count that is not a positive integer is refused', () => {
  * Adds `part + 1` to every value of its block of `target` (a shared array). With `attempts`,
  * the first run of any part but the first ends its thread instead (a dying helper).
  */
-function fillBlock(part: number, parts: number, target: Float32Array, attempts?: Int32Array) {
+function fillBlock(
+  part: number,
+  from: number,
+  to: number,
+  target: Float32Array,
+  attempts?: Int32Array,
+) {
   if (attempts && Atomics.add(attempts, part, 1) === 0 && part > 0) process.exit(1);
-  const first = Math.floor((part * target.length) / parts);
-  const end = Math.floor(((part + 1) * target.length) / parts);
+  const first = Math.round(from * target.length);
+  const end = Math.round(to * target.length);
   for (let i = first; i < end; i++) target[i] = target[i]! + part + 1;
 }
 
@@ -95,14 +121,19 @@ test('a split kernel runs each part once, on helpers for parts after the first',
   await startComputeThreads();
   const target = sharedScratch('test.target', 1000);
   target.fill(0);
-  const parts = runSplit(fillBlock, PARALLEL_MINIMUM_WORK, (part, count) => [part, count, target]);
+  const parts = runSplit(fillBlock, PARALLEL_MINIMUM_WORK, (part) => [
+    part.index,
+    part.from,
+    part.to,
+    target,
+  ]);
   expect(parts).toBe(2);
   expect(target.subarray(0, 500).every((value) => value === 1)).toBe(true);
   expect(target.subarray(500).every((value) => value === 2)).toBe(true);
 
   // Too little work: one part, on the calling thread.
   target.fill(0);
-  expect(runSplit(fillBlock, 10, (part, count) => [part, count, target])).toBe(1);
+  expect(runSplit(fillBlock, 10, (part) => [part.index, part.from, part.to, target])).toBe(1);
   expect(target.every((value) => value === 1)).toBe(true);
   setComputeThreads(1);
 });
@@ -114,9 +145,10 @@ test('a part whose helper dies runs here, and the helper is replaced', async () 
   target.fill(0);
   const attempts = new Int32Array(new SharedArrayBuffer(8));
   const split = (withAttempts: Int32Array | undefined) =>
-    runSplit(fillBlock, PARALLEL_MINIMUM_WORK, (part, count) => [
-      part,
-      count,
+    runSplit(fillBlock, PARALLEL_MINIMUM_WORK, (part) => [
+      part.index,
+      part.from,
+      part.to,
       target,
       withAttempts,
     ]);
