@@ -3,6 +3,8 @@
  * the sparse form of their codes. Codes are held as compressed rows (for the products that
  * touch only active features) and, where a dense product needs them, dense (rows x features).
  */
+import { floatArray, intArray } from './parameters';
+import { runSplit } from './threads';
 
 /** Codes of a batch; an entry is active when its value is nonzero. */
 export interface Codes {
@@ -157,7 +159,8 @@ export function topKPerRow(
 /**
  * topKPerRow in compressed form, without the dense codes (built on first use). For
  * k <= INSERTION_MAX_K each row is first cut by block maxima (topKOfRowByBlocks), so the
- * selection visits a quarter of the row or less. Equals compress(topKPerRow(pre, rows,
+ * selection visits a quarter of the row or less; rows are split over the compute threads
+ * (threads.ts) when `pre` is on shared memory. Equals compress(topKPerRow(pre, rows,
  * features, k), rows, features) (tested).
  */
 export function topKPerRowCodes(
@@ -168,22 +171,82 @@ export function topKPerRowCodes(
 ): Codes {
   if (k <= 0 || k > INSERTION_MAX_K)
     return compress(topKPerRow(pre, rows, features, k), rows, features);
-  const blocks = Math.ceil(features / SELECTION_BLOCK);
-  const selection = rowSelection(k, blocks);
+  // Row r's entries go to slots r k .. r k + held[r] - 1, on shared memory for the threads.
+  const shared = pre.buffer instanceof SharedArrayBuffer;
+  const index = intArray(rows * k, shared);
+  const value = floatArray(rows * k, shared);
+  const held = intArray(rows, shared);
+  runSplit(
+    topKRowsInSlots,
+    shared ? TOPK_WORK_PER_ELEMENT * rows * features : 0,
+    (part) => [
+      Math.round(part.from * rows),
+      Math.round(part.to * rows),
+      pre,
+      features,
+      k,
+      SELECTION_BLOCK,
+      index,
+      value,
+      held,
+    ],
+    [rowSelection, topKOfRowByBlocks, topKOfRow, selectKthLargest, medianOfThree],
+  );
   const rowStart = new Int32Array(rows + 1);
-  const index = new Int32Array(rows * k);
-  const value = new Float32Array(rows * k);
   let position = 0;
   for (let r = 0; r < rows; r++) {
     rowStart[r] = position;
+    if (position !== r * k) {
+      index.copyWithin(position, r * k, r * k + held[r]!);
+      value.copyWithin(position, r * k, r * k + held[r]!);
+    }
+    position += held[r]!;
+  }
+  rowStart[rows] = position;
+  return codesOf(
+    rows,
+    features,
+    rowStart,
+    position === rows * k ? index : index.slice(0, position),
+    position === rows * k ? value : value.slice(0, position),
+  );
+}
+
+/**
+ * A scan of one pre-activation by the selection costs about as much as this many
+ * multiply-adds of the product kernels (threads.ts splits work above a minimum).
+ */
+const TOPK_WORK_PER_ELEMENT = 4;
+
+/**
+ * The k largest positive values of rows firstRow .. endRow - 1 of `pre` (rows x features),
+ * in increasing feature order, into slots r k .. r k + held[r] - 1 of `index` and `value`.
+ * Rows are cut by block maxima (blocks of `blockSize`) when there are 2 k blocks or more.
+ * Self-contained but for the functions runSplit sends with it (rowSelection,
+ * topKOfRowByBlocks, topKOfRow, selectKthLargest, medianOfThree).
+ */
+function topKRowsInSlots(
+  firstRow: number,
+  endRow: number,
+  pre: Float32Array,
+  features: number,
+  k: number,
+  blockSize: number,
+  index: Int32Array,
+  value: Float32Array,
+  held: Int32Array,
+): void {
+  const blocks = Math.ceil(features / blockSize);
+  const selection = rowSelection(k, blocks);
+  const { bestIndex } = selection;
+  for (let r = firstRow; r < endRow; r++) {
     const row = pre.subarray(r * features, (r + 1) * features);
-    const held =
+    const count =
       blocks >= 2 * k
-        ? topKOfRowByBlocks(row, k, selection)
+        ? topKOfRowByBlocks(row, k, blockSize, selection)
         : topKOfRow(row, 0, features, k, 0, 0, selection);
     // Increasing feature order within the row, as compress gives (insertion sort of <= k).
-    const { bestIndex } = selection;
-    for (let s = 1; s < held; s++) {
+    for (let s = 1; s < count; s++) {
       const j = bestIndex[s]!;
       let t = s;
       while (t > 0 && bestIndex[t - 1]! > j) {
@@ -192,21 +255,17 @@ export function topKPerRowCodes(
       }
       bestIndex[t] = j;
     }
-    for (let s = 0; s < held; s++) {
+    for (let s = 0; s < count; s++) {
       const j = bestIndex[s]!;
-      index[position] = j;
-      value[position] = row[j]!;
-      position++;
+      index[r * k + s] = j;
+      value[r * k + s] = row[j]!;
     }
+    held[r] = count;
   }
-  rowStart[rows] = position;
-  return codesOf(rows, features, rowStart, index.slice(0, position), value.slice(0, position));
 }
 
 /** Features per block of the block-maximum cut. */
 const SELECTION_BLOCK = 32;
-/** Floors below this (near float32's subnormals) are not narrowed by a relative step. */
-const NORMAL_FLOOR = 1e-30;
 
 /** Scratch of a row's selection, reused from row to row. */
 interface RowSelection {
@@ -233,15 +292,22 @@ function rowSelection(k: number, blocks: number): RowSelection {
  * maximum reaches m can hold a kept entry; those are visited in feature order, which keeps
  * the tie rule of topKByInsertion (equal values go to the lower feature).
  */
-function topKOfRowByBlocks(row: Float32Array, k: number, selection: RowSelection): number {
+function topKOfRowByBlocks(
+  row: Float32Array,
+  k: number,
+  blockSize: number,
+  selection: RowSelection,
+): number {
+  // Floors below this (near float32's subnormals) are not narrowed by a relative step.
+  const normalFloor = 1e-30;
   const { blockMaximum, maximaScratch } = selection;
   const features = row.length;
   const blocks = blockMaximum.length;
   for (let b = 0; b < blocks; b++) {
-    const end = Math.min(features, (b + 1) * SELECTION_BLOCK);
+    const end = Math.min(features, (b + 1) * blockSize);
     // From -Infinity, so that NaN entries are passed over here as in the selection.
     let maximum = -Infinity;
-    for (let j = b * SELECTION_BLOCK; j < end; j++) {
+    for (let j = b * blockSize; j < end; j++) {
       const v = row[j]!;
       if (v > maximum) maximum = v;
     }
@@ -254,13 +320,13 @@ function topKOfRowByBlocks(row: Float32Array, k: number, selection: RowSelection
   // below it, so that `v > cut` is `v >= floor` for every float32 v (ties at the floor stay
   // in). Without it every positive entry of the first blocks would enter the sorted list
   // (measured: 38 ms against 16 ms for 1024 rows of 4096 standard normal values).
-  let cut = floor > NORMAL_FLOOR && floor < Infinity ? floor * (1 - 2 ** -30) : 0;
+  let cut = floor > normalFloor && floor < Infinity ? floor * (1 - 2 ** -30) : 0;
   let held = 0;
   for (let b = 0; b < blocks; b++) {
     const maximum = blockMaximum[b]!;
     if (maximum < floor || !(maximum > cut)) continue;
-    const end = Math.min(features, (b + 1) * SELECTION_BLOCK);
-    held = topKOfRow(row, b * SELECTION_BLOCK, end, k, held, cut, selection);
+    const end = Math.min(features, (b + 1) * blockSize);
+    held = topKOfRow(row, b * blockSize, end, k, held, cut, selection);
     if (held === k) cut = selection.bestValue[k - 1]!;
   }
   return held;

@@ -266,13 +266,15 @@ export interface SplitPart {
  * sizes follow the threads' measured speeds (partFractions), so callers must cut the work at
  * part.from and part.to, and every output must come out the same however it is cut. The
  * kernel must be self-contained (it is sent as source text: no imports, no outer variables)
- * and its typed-array arguments must be shared (`sharedScratch`) for helpers to see them and
- * for their writes to come back. Returns the number of parts (1 when nothing was split).
+ * but for the functions in `dependencies`, which are sent with it; its typed-array arguments
+ * must be shared (`sharedScratch`) for helpers to see them and for their writes to come back.
+ * Returns the number of parts (1 when nothing was split).
  */
 export function runSplit(
   kernel: (...args: never[]) => void,
   work: number,
   argumentsOf: (part: SplitPart) => unknown[],
+  dependencies: readonly ((...args: never[]) => unknown)[] = [],
 ): number {
   const threads = computeThreads();
   const ready = threads < 2 || work < PARALLEL_MINIMUM_WORK ? [] : readyHelpers(threads);
@@ -289,7 +291,7 @@ export function runSplit(
     from: fractions[index]!,
     to: fractions[index + 1]!,
   });
-  const source = kernel.toString();
+  const source = kernelSource(kernel, dependencies);
   ready.forEach((helper, i) => {
     Atomics.store(helper.control, STATE, BUSY);
     helper.port.postMessage({ kind: 'kernel', source, args: argumentsOf(part(i + 1)) });
@@ -303,6 +305,23 @@ export function runSplit(
   for (const index of failed) run(...argumentsOf(part(index + 1)));
   splits++;
   return count;
+}
+
+/**
+ * The source text of `kernel` as an expression, with the functions it calls (`dependencies`)
+ * defined around it under the names it calls them by (a bundler renames a function's
+ * declaration and its calls alike, and its `name` with them).
+ */
+function kernelSource(
+  kernel: (...args: never[]) => void,
+  dependencies: readonly ((...args: never[]) => unknown)[],
+): string {
+  if (dependencies.length === 0) return kernel.toString();
+  const definitions = dependencies.map((dependency) => {
+    assert(/^[$\w]+$/.test(dependency.name), () => `kernel dependency "${dependency.name}"`);
+    return `const ${dependency.name} = (${dependency.toString()});`;
+  });
+  return `(() => { ${definitions.join('\n')}\nreturn (${kernel.toString()}); })()`;
 }
 
 /** The key under which products keep their share (kernels use their function). */

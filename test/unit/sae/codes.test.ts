@@ -10,6 +10,13 @@ import {
   topKPerRow,
   topKPerRowCodes,
 } from '../../../src/worker/sae/codes';
+import {
+  setComputeThreads,
+  sharedScratch,
+  splitCount,
+  startComputeThreads,
+  stopComputeThreads,
+} from '../../../src/worker/sae/threads';
 
 /** The straightforward TopK: sort each row's positive entries, lower index first on ties. */
 function topKBySorting(
@@ -109,6 +116,33 @@ test('TopK codes built during selection equal compressing the dense TopK codes',
       expect(Array.from(codes.dense)).toEqual(Array.from(expected.dense));
     }
   }
+});
+
+test('TopK codes split over 2 threads equal one thread, rows with fewer than k included', async () => {
+  setComputeThreads(2);
+  await startComputeThreads();
+  const random = new Random(22);
+  const rows = 1024;
+  const features = 4100;
+  // On shared memory, as the trainer's pre-activations, so that the rows are split.
+  const pre = sharedScratch('test.pre', rows * features);
+  for (let i = 0; i < pre.length; i++) {
+    const row = Math.floor(i / features);
+    pre[i] = row % 7 === 3 && i % features > 40 ? -2 : Math.round(random.gaussian() * 4) / 4;
+  }
+  for (const k of [7, 32]) {
+    const expected = compress(topKPerRow(pre, rows, features, k), rows, features);
+    const splitBefore = splitCount();
+    const codes = topKPerRowCodes(pre, rows, features, k);
+    expect(splitCount()).toBe(splitBefore + 1);
+    // Every seventh row has at most 41 nonnegative values, some of them zero.
+    if (k === 32) expect(codes.value.length).toBeLessThan(rows * k);
+    expect(Array.from(codes.rowStart)).toEqual(Array.from(expected.rowStart));
+    expect(Array.from(codes.index)).toEqual(Array.from(expected.index));
+    expect(Array.from(codes.value)).toEqual(Array.from(expected.value));
+  }
+  await stopComputeThreads();
+  setComputeThreads(1);
 });
 
 test('ReLU codes equal compressing the rectified pre-activations, at every density', () => {
