@@ -26,6 +26,7 @@ import { PARAMETER_NAMES, floatArray, sharedCopy, zeroParameters } from './param
 import type { PassSettings } from './passes';
 import { decodeCodes, lossAndGradients, preActivations } from './passes';
 import { reluCodes } from './codes';
+import { sharedScratch } from './threads';
 
 export type SaeConfig = SaeReluConfig | SaeTopkConfig | SaeBatchTopkConfig | SaeJumpReluConfig;
 
@@ -76,7 +77,8 @@ export class SaeTrainer implements Trainer {
     assert(rows > 0, () => 'a training step needs rows');
 
     // Forward and backward on scaled inputs.
-    const scaled = new Float32Array(rows * dimensions);
+    // On shared memory, reused from step to step: compute threads read it where it is.
+    const scaled = sharedScratch('sae.scaledBatch', rows * dimensions);
     for (let i = 0; i < scaled.length; i++) scaled[i] = batch[i]! * inputScale;
     // Shared memory lets the compute threads (threads.ts) write gradients directly.
     this.gradientBuffer ??= zeroParameters(dimensions, features, true);
