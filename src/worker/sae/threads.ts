@@ -10,7 +10,8 @@
  *
  * Every output element is computed by the same kernel over the same inner dimension in the
  * same order whichever thread computes it, so results are identical for every thread count
- * (tested).
+ * (tested). A helper that never starts (a broken script, too little memory) costs at most
+ * one wait of START_TIMEOUT_MS; no more are started in that process.
  *
  * Thread count: `setComputeThreads(n)`, else the environment variable BASIS_THREADS, else
  * os.availableParallelism() on machines with at least MINIMUM_CORES_TO_SPLIT cores, else 1.
@@ -44,6 +45,11 @@ export const PARALLEL_MINIMUM_WORK = 1 << 24;
  *  part took, in microseconds. */
 const STATE = 0;
 const READY = 1;
+/** Values of READY: starting, ready, never ready (failed to start), ended after being ready. */
+const STARTING = 0;
+const STARTED = 1;
+const NEVER_STARTED = -1;
+const ENDED = -2;
 const ELAPSED = 2;
 const CONTROL_SLOTS = 3;
 const IDLE = 0;
@@ -60,6 +66,8 @@ interface Helper {
 
 let requestedThreads: number | undefined;
 let helpers: Helper[] = [];
+/** Set once a helper failed to start: no more are started in this process. */
+let helpersUnavailable = false;
 let shared: { a: Float32Array; b: Float32Array } | undefined;
 let splits = 0;
 /** The calling thread's share of each kind of split work (partFractions, rebalance). */
@@ -86,9 +94,12 @@ export function computeThreads(): number {
   return cores >= MINIMUM_CORES_TO_SPLIT ? cores : 1;
 }
 
-/** Starts the helper threads now, so the first product does not wait for them. */
+/**
+ * Starts the helper threads now, so the first product does not wait for them; resolves when
+ * they are ready (rejects when one fails to start: the work then stays on this thread).
+ */
 export async function startComputeThreads(): Promise<void> {
-  ensureHelpers(computeThreads() - 1);
+  if (!helpersUnavailable) ensureHelpers(computeThreads() - 1);
   await Promise.all(helpers.map((helper) => helper.ready));
 }
 
@@ -96,6 +107,7 @@ export async function startComputeThreads(): Promise<void> {
 export async function stopComputeThreads(): Promise<void> {
   const ending = helpers;
   helpers = [];
+  helpersUnavailable = false;
   shared = undefined;
   scratch.clear();
   await Promise.all(ending.map((helper) => helper.worker.terminate()));
@@ -380,12 +392,15 @@ export function sharedScratch(key: string, length: number): Float32Array {
 
 /** The helpers a split may use now: started ones are waited for once; failed ones are left out. */
 function readyHelpers(threads: number): Helper[] {
-  // Helpers that ended are replaced.
-  helpers = helpers.filter((helper) => Atomics.load(helper.control, READY) !== -1);
-  ensureHelpers(threads - 1);
+  // Helpers that ended are replaced; after one that never started (a broken script, too
+  // little memory), none are started again in this process and work stays on this thread.
+  const states = helpers.map((helper) => Atomics.load(helper.control, READY));
+  if (states.includes(NEVER_STARTED)) helpersUnavailable = true;
+  helpers = helpers.filter((_, i) => states[i]! >= STARTING);
+  if (!helpersUnavailable) ensureHelpers(threads - 1);
   return helpers.slice(0, threads - 1).filter((helper) => {
-    Atomics.wait(helper.control, READY, 0, START_TIMEOUT_MS);
-    return Atomics.load(helper.control, READY) === 1;
+    Atomics.wait(helper.control, READY, STARTING, START_TIMEOUT_MS);
+    return Atomics.load(helper.control, READY) === STARTED;
   });
 }
 
@@ -410,7 +425,7 @@ function awaitHelpers(busy: Helper[]): number[] {
  * dropped, so later products get their own.
  */
 function retire(helper: Helper): void {
-  Atomics.store(helper.control, READY, -1);
+  Atomics.store(helper.control, READY, ENDED);
   void helper.worker.terminate();
   shared = undefined;
   scratch.clear();
@@ -451,14 +466,17 @@ function startHelper(): Helper {
     worker.once('message', () => resolve());
     worker.once('error', (error) => {
       // Products stop waiting for a helper that failed to start.
-      Atomics.store(control, READY, -1);
+      Atomics.compareExchange(control, READY, STARTING, NEVER_STARTED);
       Atomics.notify(control, READY);
       reject(error);
     });
   });
   // A helper that never starts leaves products on the calling thread; nothing else waits on it.
   ready.catch(() => undefined);
-  worker.on('exit', () => Atomics.store(control, READY, -1));
+  worker.on('exit', () => {
+    Atomics.compareExchange(control, READY, STARTED, ENDED);
+    Atomics.compareExchange(control, READY, STARTING, NEVER_STARTED);
+  });
   return { worker, port: channel.port1, control, ready };
 }
 
@@ -478,6 +496,7 @@ const wasm = require(workerData.wasm);
 const control = new Int32Array(workerData.control);
 const port = workerData.port;
 const kernels = new Map();
+const reported = new Set();
 function runKernel(job) {
   let kernel = kernels.get(job.source);
   if (kernel === undefined) {
@@ -512,13 +531,20 @@ port.on('message', (job) => {
     Atomics.store(control, ${ELAPSED}, Math.round(1000 * (performance.now() - started)));
     Atomics.store(control, ${STATE}, ${DONE});
   } catch (error) {
+    // The caller computes the part itself; the reason goes to stderr, once per kind of job.
+    const kind = job.kind === 'kernel' ? job.source.slice(0, 80) : 'product';
+    if (!reported.has(kind)) {
+      reported.add(kind);
+      process.stderr.write('basis compute thread: a ' + job.kind + ' failed here and runs on the calling thread: ' + (error && error.message) + '\\n');
+    }
     Atomics.store(control, ${STATE}, ${FAILED});
   }
   Atomics.notify(control, ${STATE});
 });
 // A helper on its way out fails the job in hand, so that a caller blocked on it wakes.
 process.on('exit', () => {
-  Atomics.store(control, ${READY}, -1);
+  Atomics.compareExchange(control, ${READY}, ${STARTED}, ${ENDED});
+  Atomics.compareExchange(control, ${READY}, ${STARTING}, ${NEVER_STARTED});
   if (Atomics.load(control, ${STATE}) === ${BUSY}) {
     Atomics.store(control, ${STATE}, ${FAILED});
     Atomics.notify(control, ${STATE});
@@ -526,7 +552,7 @@ process.on('exit', () => {
 });
 wasm.setWasmPaths(workerData.wasmFolder);
 tf.setBackend('wasm').then(() => tf.ready()).then(() => {
-  Atomics.store(control, ${READY}, 1);
+  Atomics.store(control, ${READY}, ${STARTED});
   Atomics.notify(control, ${READY});
   parentPort.postMessage('ready');
 });

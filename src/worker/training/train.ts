@@ -7,6 +7,7 @@ import { isIcaMethod } from '../../shared/methods';
 import { Random } from '../../shared/random';
 import { TrainingBatches } from '../../main/formats/batches';
 import { initializeBackend } from '../backend';
+import { startComputeThreads } from '../sae/threads';
 import type { TrainerContext } from '../methods/method';
 import { methodFor } from '../methods/registry';
 import type { TrainTask } from '../protocol';
@@ -24,6 +25,8 @@ const YIELD_INTERVAL_MS = 50;
 export async function runTraining(task: TrainTask, channel: Channel): Promise<void> {
   const { config, dataset } = task;
   const backend = await initializeBackend();
+  // SAE products and kernels split over helper threads, which start while the data opens.
+  if (!isIcaMethod(config.method)) startComputeThreads().catch(() => undefined);
   channel.send({ type: 'started', backend, pid: process.pid });
   const source = await openDataset(dataset);
   let batches: TrainingBatches | undefined;
