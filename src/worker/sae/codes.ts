@@ -81,9 +81,13 @@ export function reluInPlace(pre: Float32Array): Float32Array {
 /** Starting capacity of the compressed entries, as a fraction of rows x features. */
 const INITIAL_DENSITY = 1 / 64;
 
+/** Density of the latest compressed codes: the next call starts at a capacity just above it. */
+let latestDensity = INITIAL_DENSITY;
+
 function compressRows(dense: Float32Array, rows: number, features: number, relu: boolean): Codes {
   const rowStart = new Int32Array(rows + 1);
-  let index = new Int32Array(Math.max(16, Math.ceil(rows * features * INITIAL_DENSITY)));
+  const expected = Math.min(1, Math.max(INITIAL_DENSITY, 1.25 * latestDensity));
+  let index = new Int32Array(Math.max(16, Math.ceil(rows * features * expected)));
   let value = new Float32Array(index.length);
   let position = 0;
   for (let r = 0; r < rows; r++) {
@@ -98,36 +102,37 @@ function compressRows(dense: Float32Array, rows: number, features: number, relu:
       index = grownIndex;
       value = grownValue;
     }
+    // Every entry is written and kept or overwritten by the next: no branch to mispredict
+    // at middling densities (the room check above covers the writes).
     const row = dense.subarray(r * features, (r + 1) * features);
     if (relu) {
       for (let j = 0; j < features; j++) {
         const v = row[j]!;
-        if (v > 0) {
-          index[position] = j;
-          value[position] = v;
-          position++;
-        } else {
-          row[j] = 0;
-        }
+        const kept = v > 0;
+        row[j] = kept ? v : 0;
+        index[position] = j;
+        value[position] = v;
+        position += kept ? 1 : 0;
       }
     } else {
       for (let j = 0; j < features; j++) {
         const v = row[j]!;
-        if (v !== 0) {
-          index[position] = j;
-          value[position] = v;
-          position++;
-        }
+        index[position] = j;
+        value[position] = v;
+        position += v !== 0 ? 1 : 0;
       }
     }
   }
   rowStart[rows] = position;
+  latestDensity = position / Math.max(1, rows * features);
+  // A view when it fills most of the arrays; a copy when that would hold much unused room.
+  const fits = 2 * position >= index.length;
   return codesOf(
     rows,
     features,
     rowStart,
-    index.slice(0, position),
-    value.slice(0, position),
+    fits ? index.subarray(0, position) : index.slice(0, position),
+    fits ? value.subarray(0, position) : value.slice(0, position),
     dense,
   );
 }
