@@ -7,7 +7,7 @@ import { test } from 'vitest';
 import { Random } from '../src/shared/random';
 import { compress, reluCodes, topKPerRow, topKPerRowCodes } from '../src/worker/sae/codes';
 import { zeroMoments } from '../src/worker/sae/adam';
-import { transpose } from '../src/worker/sae/dense';
+import { transpose } from '../src/worker/sae/transpose';
 import { adamRows, applyGradients } from '../src/worker/sae/optimizer';
 import type { ParameterName } from '../src/worker/sae/parameters';
 import { PARAMETER_NAMES, zeroParameters } from '../src/worker/sae/parameters';

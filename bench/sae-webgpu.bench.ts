@@ -18,7 +18,7 @@ import { initializeBackend } from '../src/worker/backend';
 import { saeReluMethod, saeTopkMethod } from '../src/worker/sae/methods';
 import { openWebGpuPage } from '../test/e2e/webgpuPage';
 import { configFor, contextFor } from '../test/unit/sae/helpers';
-import { transpose } from '../src/worker/sae/dense';
+import { transpose } from '../src/worker/sae/transpose';
 
 /** Sizes, with their default rounds of steps: a software-adapter step at the issue's size
  *  takes about two minutes, so it gets one warm-up step and two rounds of one step. */

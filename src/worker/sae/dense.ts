@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { parallelMatMul } from './threads';
+import { transpose } from './transpose';
 
 /**
  * `a (rows x inner) @ b (inner x columns)`, row-major float32; returns rows x columns. Large
@@ -67,29 +68,6 @@ export function serialMatMul(
   const values = product.dataSync() as Float32Array;
   product.dispose();
   return values;
-}
-
-/** The transpose of a row-major `rows x columns` matrix, by cache-sized tiles, into `out`. */
-export function transpose(
-  a: Float32Array,
-  rows: number,
-  columns: number,
-  out: Float32Array = new Float32Array(rows * columns),
-): Float32Array {
-  const tile = 32;
-  // The innermost loop writes consecutive elements (measured on 4096 x 512: 6.7 ms, against
-  // 13.8 ms for consecutive reads).
-  for (let c0 = 0; c0 < columns; c0 += tile) {
-    const c1 = Math.min(columns, c0 + tile);
-    for (let r0 = 0; r0 < rows; r0 += tile) {
-      const r1 = Math.min(rows, r0 + tile);
-      for (let c = c0; c < c1; c++) {
-        const outBase = c * rows;
-        for (let r = r0; r < r1; r++) out[outBase + r] = a[r * columns + c]!;
-      }
-    }
-  }
-  return out;
 }
 
 /** Euclidean norm of row `row` of a row-major matrix with `columns` columns. */

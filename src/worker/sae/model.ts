@@ -4,7 +4,7 @@
  */
 import type { FeatureModel, SaeLensWeights } from '../methods/method';
 import { compress } from './codes';
-import { transpose } from './dense';
+import { transpose } from './transpose';
 import type { Architecture, SaeParameters } from './parameters';
 import { activate, decodeCodes, preActivations } from './passes';
 

@@ -24,7 +24,8 @@ import {
   topKPerRowCodes,
   withValues,
 } from './codes';
-import { matMul, matMulTransposedPlusBias, rowDot, rowNorm, transpose } from './dense';
+import { matMul, matMulTransposedPlusBias, rowDot, rowNorm } from './dense';
+import { transpose } from './transpose';
 import type { Architecture, SaeParameters } from './parameters';
 import { runSplit, sharedScratch } from './threads';
 import { PARAMETER_NAMES, floatArray, zeroParameters } from './parameters';
@@ -371,28 +372,7 @@ function addCodesTransposeTimes(
     codes.dense,
     features,
   );
-  addTransposed(target, product, columns, features);
-}
-
-/** target (columns x rows) += matrix^T, matrix rows x columns, by cache-sized tiles. */
-function addTransposed(
-  target: Float32Array,
-  matrix: Float32Array,
-  rows: number,
-  columns: number,
-): void {
-  const tile = 32;
-  for (let c0 = 0; c0 < columns; c0 += tile) {
-    const c1 = Math.min(columns, c0 + tile);
-    for (let r0 = 0; r0 < rows; r0 += tile) {
-      const r1 = Math.min(rows, r0 + tile);
-      for (let c = c0; c < c1; c++) {
-        const base = c * rows;
-        for (let r = r0; r < r1; r++)
-          target[base + r] = target[base + r]! + matrix[r * columns + c]!;
-      }
-    }
-  }
+  transpose(product, columns, features, target, true);
 }
 
 /** (gradientRows W_dec^T) at the active entries of `codes`, aligned with codes.value. */

@@ -23,6 +23,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { assert } from '../../shared/errors';
 import { floatArray } from './parameters';
+import { transpose } from './transpose';
 
 /**
  * From this many cores up the default is every core. On the idle 2-core benchmark machine
@@ -214,7 +215,7 @@ function copyInto(target: Float32Array, values: Float32Array): Float32Array {
 /**
  * Columns first .. first + width - 1 of the inner x columns right operand of a product, as an
  * inner x width block; with `transposed`, `b` holds the operand's transpose (columns x inner).
- * Self-contained: the helper threads run its source.
+ * Self-contained but for `transpose`: the helper threads run both sources.
  */
 function rightBlock(
   b: Float32Array,
@@ -231,18 +232,8 @@ function rightBlock(
     }
     return block;
   }
-  // By tiles, writing consecutive elements innermost (as dense.ts transpose).
-  const tile = 32;
-  for (let j0 = 0; j0 < width; j0 += tile) {
-    const j1 = Math.min(width, j0 + tile);
-    for (let c0 = 0; c0 < inner; c0 += tile) {
-      const c1 = Math.min(inner, c0 + tile);
-      for (let c = c0; c < c1; c++) {
-        const base = c * width;
-        for (let j = j0; j < j1; j++) block[base + j] = b[(first + j) * inner + c]!;
-      }
-    }
-  }
+  // Rows first .. first + width - 1 of the transpose are contiguous: their transpose.
+  transpose(b.subarray(first * inner, (first + width) * inner), width, inner, block);
   return block;
 }
 
@@ -505,6 +496,7 @@ function runKernel(job) {
   }
   kernel(...job.args);
 }
+const ${transpose.name} = (${transpose.toString()});
 const rightBlock = (${rightBlock.toString()});
 const placeBlock = (${placeBlock.toString()});
 function run(job) {

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { SaeReluConfig, SaeTopkConfig } from '../../../src/shared/methods';
 import { Random } from '../../../src/shared/random';
 import type { GpuSaeParameters, GpuStepLosses } from '../../../src/gpu/protocol';
-import { transpose } from '../../../src/worker/sae/dense';
+import { transpose } from '../../../src/worker/sae/transpose';
 import { saeReluMethod, saeTopkMethod } from '../../../src/worker/sae/methods';
 import { configFor, contextFor } from '../sae/helpers';
 

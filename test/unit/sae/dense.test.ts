@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { Random } from '../../../src/shared/random';
-import { transpose } from '../../../src/worker/sae/dense';
+import { transpose } from '../../../src/worker/sae/transpose';
 
 test('transpose moves element (r, c) to (c, r) for shapes that are not multiples of the tile', () => {
   const random = new Random(2);

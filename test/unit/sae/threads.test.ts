@@ -1,12 +1,8 @@
 import { afterAll, expect, test } from 'vitest';
 import { Random } from '../../../src/shared/random';
 import { initializeBackend } from '../../../src/worker/backend';
-import {
-  matMul,
-  matMulTransposedPlusBias,
-  serialMatMul,
-  transpose,
-} from '../../../src/worker/sae/dense';
+import { matMul, matMulTransposedPlusBias, serialMatMul } from '../../../src/worker/sae/dense';
+import { transpose } from '../../../src/worker/sae/transpose';
 import {
   PARALLEL_MINIMUM_WORK,
   computeThreads,
