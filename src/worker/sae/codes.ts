@@ -4,7 +4,7 @@
  * touch only active features) and, where a dense product needs them, dense (rows x features).
  */
 import { floatArray, intArray } from './parameters';
-import { runSplit } from './threads';
+import { partRange, runSplit } from './threads';
 
 /** Codes of a batch; an entry is active when its value is nonzero. */
 export interface Codes {
@@ -184,17 +184,7 @@ export function topKPerRowCodes(
   runSplit(
     topKRowsInSlots,
     shared ? TOPK_WORK_PER_ELEMENT * rows * features : 0,
-    (part) => [
-      Math.round(part.from * rows),
-      Math.round(part.to * rows),
-      pre,
-      features,
-      k,
-      SELECTION_BLOCK,
-      index,
-      value,
-      held,
-    ],
+    (part) => [...partRange(part, rows), pre, features, k, SELECTION_BLOCK, index, value, held],
     [rowSelection, topKOfRowByBlocks, topKOfRow, selectKthLargest, medianOfThree],
   );
   const rowStart = new Int32Array(rows + 1);

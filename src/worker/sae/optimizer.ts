@@ -12,7 +12,7 @@
 import { ADAM_BETA1, ADAM_BETA2, adamStepSize } from '../../shared/saeSchedule';
 import type { Moments } from './adam';
 import type { ParameterName, SaeParameters } from './parameters';
-import { runSplit } from './threads';
+import { partRange, runSplit } from './threads';
 
 /** Rows per block of the squared-norm sums (the unit of work a thread takes). */
 const NORM_BLOCK_ROWS = 64;
@@ -71,8 +71,7 @@ export function applyGradients(
     const { first, second } = moments[name];
     const shared = [values, gradients[name], first, second].every(isShared);
     runSplit(adamRows, shared ? UPDATE_WORK_PER_ELEMENT * values.length : 0, (part) => [
-      Math.round(part.from * rows),
-      Math.round(part.to * rows),
+      ...partRange(part, rows),
       columns,
       unitRows(name),
       values,
@@ -99,8 +98,7 @@ function squaredGradientNorm(
   const shared = isShared(gradient) && (tangentTo === null || isShared(tangentTo));
   const blockSums = new Float64Array(new SharedArrayBuffer(8 * blocks));
   runSplit(squaredRowBlocks, shared ? UPDATE_WORK_PER_ELEMENT * gradient.length : 0, (part) => [
-    Math.round(part.from * blocks),
-    Math.round(part.to * blocks),
+    ...partRange(part, blocks),
     NORM_BLOCK_ROWS,
     columns,
     gradient,

@@ -27,7 +27,7 @@ import {
 import { matMul, matMulTransposedPlusBias, rowDot, rowNorm } from './dense';
 import { transpose } from './transpose';
 import type { Architecture, SaeParameters } from './parameters';
-import { runSplit, sharedScratch } from './threads';
+import { partRange, runSplit, sharedScratch } from './threads';
 import { PARAMETER_NAMES, floatArray, zeroParameters } from './parameters';
 
 /**
@@ -193,8 +193,7 @@ export function lossAndGradients(
     reconstructionErrorRows,
     errorShared ? ERROR_WORK_PER_ELEMENT * rows * dimensions : 0,
     (part) => [
-      Math.round(part.from * rows),
-      Math.round(part.to * rows),
+      ...partRange(part, rows),
       reconstruction,
       batch,
       dimensions,
@@ -415,8 +414,7 @@ export function sparseTimesDense(
   const out = into ?? floatArray(rows * columns, matrix.buffer instanceof SharedArrayBuffer);
   const shared = [matrix, out].every((values) => values.buffer instanceof SharedArrayBuffer);
   runSplit(sparseRowsTimesDense, shared ? value.length * columns : 0, (part) => [
-    Math.round(part.from * rows),
-    Math.round(part.to * rows),
+    ...partRange(part, rows),
     rowStart,
     index,
     value,

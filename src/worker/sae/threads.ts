@@ -263,6 +263,11 @@ export interface SplitPart {
   to: number;
 }
 
+/** The items of `total` that a part spans: first and end (exclusive), rounded. */
+export function partRange(part: SplitPart, total: number): [number, number] {
+  return [Math.round(part.from * total), Math.round(part.to * total)];
+}
+
 /**
  * Runs `kernel` once per part, part 0 on the calling thread and the others on helper threads,
  * and returns when all are done; `argumentsOf(part)` gives each part's arguments. The parts'
