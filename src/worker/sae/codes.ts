@@ -185,7 +185,7 @@ export function topKPerRowCodes(
     topKRowsInSlots,
     shared ? TOPK_WORK_PER_ELEMENT * rows * features : 0,
     (part) => [...partRange(part, rows), pre, features, k, SELECTION_BLOCK, index, value, held],
-    [rowSelection, topKOfRowByBlocks, topKOfRow, selectKthLargest, medianOfThree],
+    { dependencies: [rowSelection, topKOfRowByBlocks, topKOfRow, selectKthLargest, medianOfThree] },
   );
   const rowStart = new Int32Array(rows + 1);
   let position = 0;

@@ -1,8 +1,8 @@
 /**
  * The parameter update of one training step (docs/sae.md, Optimiser), in two passes over the
- * large matrices: first the tangent projection of unit-norm decoder rows' gradients together
- * with every gradient's squared norm (for the global clip), then Adam and, for unit-norm
- * decoders, the renormalisation of each row while it is in cache.
+ * large matrices: first every gradient's squared norm (for the global clip; for unit-norm
+ * decoder rows, of the gradient's part tangent to the row), then Adam on the tangent part
+ * and, for unit-norm decoders, the renormalisation of each row while it is in cache.
  *
  * Both passes work on ranges of rows and are split over the compute threads (threads.ts) when
  * the matrices are on shared memory. Squared norms are summed per block of NORM_BLOCK_ROWS
@@ -35,8 +35,9 @@ export interface UpdateSettings {
 }
 
 /**
- * Updates `parameters` in place from `gradients` (whose decoder rows lose their radial part
- * when rows are unit norm) and returns the gradient norm before clipping.
+ * Updates `parameters` in place from `gradients` (for unit-norm decoder rows, from each
+ * row's gradient without its radial part; `gradients` are left as they are) and returns the
+ * gradient norm before clipping.
  */
 export function applyGradients(
   parameters: SaeParameters,
@@ -70,23 +71,28 @@ export function applyGradients(
     const rows = values.length / columns;
     const { first, second } = moments[name];
     const shared = [values, gradients[name], first, second].every(isShared);
-    runSplit(adamRows, shared ? UPDATE_WORK_PER_ELEMENT * values.length : 0, (part) => [
-      ...partRange(part, rows),
-      columns,
-      unitRows(name),
-      values,
-      gradients[name],
-      first,
-      second,
-      [stepSize, epsilon, ADAM_BETA1, ADAM_BETA2, gradientScale],
-    ]);
+    runSplit(
+      adamRows,
+      shared ? UPDATE_WORK_PER_ELEMENT * values.length : 0,
+      (part) => [
+        ...partRange(part, rows),
+        columns,
+        unitRows(name),
+        values,
+        gradients[name],
+        first,
+        second,
+        [stepSize, epsilon, ADAM_BETA1, ADAM_BETA2, gradientScale],
+      ],
+      { dependencies: [tangentPart], rerunnable: false },
+    );
   }
   return gradientNorm;
 }
 
 /**
- * Squared norm of a rows x columns gradient; with `tangentTo`, each gradient row first loses
- * its part along the matching row of `tangentTo` (in place).
+ * Squared norm of a rows x columns gradient; with `tangentTo`, of each gradient row's part
+ * orthogonal to the matching row of `tangentTo` (the gradient itself is left as it is).
  */
 function squaredGradientNorm(
   gradient: Float32Array,
@@ -97,14 +103,19 @@ function squaredGradientNorm(
   const blocks = Math.ceil(rows / NORM_BLOCK_ROWS);
   const shared = isShared(gradient) && (tangentTo === null || isShared(tangentTo));
   const blockSums = new Float64Array(new SharedArrayBuffer(8 * blocks));
-  runSplit(squaredRowBlocks, shared ? UPDATE_WORK_PER_ELEMENT * gradient.length : 0, (part) => [
-    ...partRange(part, blocks),
-    NORM_BLOCK_ROWS,
-    columns,
-    gradient,
-    tangentTo,
-    blockSums,
-  ]);
+  runSplit(
+    squaredRowBlocks,
+    shared ? UPDATE_WORK_PER_ELEMENT * gradient.length : 0,
+    (part) => [
+      ...partRange(part, blocks),
+      NORM_BLOCK_ROWS,
+      columns,
+      gradient,
+      tangentTo,
+      blockSums,
+    ],
+    { dependencies: [tangentPart] },
+  );
   let sum = 0;
   for (const blockSum of blockSums) sum += blockSum;
   return sum;
@@ -115,9 +126,10 @@ function isShared(values: Float32Array): boolean {
 }
 
 /**
- * For blocks firstBlock .. endBlock - 1 of `blockRows` rows of a gradient matrix: projects
- * each row onto the tangent of the matching row of `tangentTo` when given (removes its part
- * along that row), and writes each block's sum of squares to `blockSums`. Self-contained:
+ * For blocks firstBlock .. endBlock - 1 of `blockRows` rows of a gradient matrix, each
+ * block's sum of squares into `blockSums`; with `tangentTo`, of each row's part orthogonal to
+ * the matching row of `tangentTo` (|g|^2 - (g.r)^2 / |r|^2, the squared norm of the projection
+ * adamRows applies). Reads its inputs only, so a part can be run again. Self-contained:
  * compute threads receive it as source text.
  */
 function squaredRowBlocks(
@@ -135,47 +147,22 @@ function squaredRowBlocks(
     const endRow = Math.min(rows, (block + 1) * blockRows);
     for (let r = block * blockRows; r < endRow; r++) {
       const gradientRow = gradient.subarray(r * columns, (r + 1) * columns);
+      // Two accumulators each: the sums are chains of dependent additions otherwise.
+      let squares0 = 0;
+      let squares1 = 0;
+      let c = 0;
+      for (; c + 1 < columns; c += 2) {
+        squares0 += gradientRow[c]! * gradientRow[c]!;
+        squares1 += gradientRow[c + 1]! * gradientRow[c + 1]!;
+      }
+      if (c < columns) squares0 += gradientRow[c]! * gradientRow[c]!;
+      let squares = squares0 + squares1;
       if (tangentTo !== null) {
         const row = tangentTo.subarray(r * columns, (r + 1) * columns);
-        // Two accumulators each: the sums are chains of dependent additions otherwise.
-        let dot0 = 0;
-        let dot1 = 0;
-        let squared0 = 0;
-        let squared1 = 0;
-        let c = 0;
-        for (; c + 1 < columns; c += 2) {
-          const r0 = row[c]!;
-          const r1 = row[c + 1]!;
-          dot0 += gradientRow[c]! * r0;
-          dot1 += gradientRow[c + 1]! * r1;
-          squared0 += r0 * r0;
-          squared1 += r1 * r1;
-        }
-        if (c < columns) {
-          dot0 += gradientRow[c]! * row[c]!;
-          squared0 += row[c]! * row[c]!;
-        }
-        const squared = squared0 + squared1;
-        const along = squared > 0 ? (dot0 + dot1) / squared : 0;
-        for (c = 0; c < columns; c++) gradientRow[c] = gradientRow[c]! - along * row[c]!;
+        const { along, dot } = tangentPart(gradientRow, row);
+        squares = Math.max(0, squares - along * dot);
       }
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let c = 0;
-      for (; c + 3 < columns; c += 4) {
-        const v0 = gradientRow[c]!;
-        const v1 = gradientRow[c + 1]!;
-        const v2 = gradientRow[c + 2]!;
-        const v3 = gradientRow[c + 3]!;
-        s0 += v0 * v0;
-        s1 += v1 * v1;
-        s2 += v2 * v2;
-        s3 += v3 * v3;
-      }
-      for (; c < columns; c++) s0 += gradientRow[c]! * gradientRow[c]!;
-      blockSum += s0 + s1 + s2 + s3;
+      blockSum += squares;
     }
     blockSums[block] = blockSum;
   }
@@ -184,10 +171,12 @@ function squaredRowBlocks(
 /**
  * Adam (Kingma & Ba 2015, with bias correction folded into stepSize and epsilon by
  * adamStepSize) on rows firstRow .. endRow - 1 of a rows x columns parameter matrix, the
- * gradient multiplied by gradientScale (the clip); with `unitRows`, each row is scaled back
- * to unit norm right after its update, while it is in cache (a zero row stays zero).
- * `constants`: stepSize, epsilon, beta1, beta2, gradientScale. Self-contained: compute
- * threads receive it as source text.
+ * gradient multiplied by gradientScale (the clip). With `unitRows`, each row's gradient first
+ * loses its part along the row (tangentPart, from the row before its update), and the row is
+ * scaled back to unit norm right after its update, while it is in cache (a zero row stays
+ * zero). `constants`: stepSize, epsilon, beta1, beta2, gradientScale. Updates its inputs in
+ * place, so a part cannot be run twice (runSplit's `rerunnable`). Self-contained but for
+ * tangentPart, which runSplit sends with it.
  */
 export function adamRows(
   firstRow: number,
@@ -212,8 +201,11 @@ export function adamRows(
   for (let r = firstRow; r < endRow; r++) {
     const start = r * columns;
     const end = start + columns;
+    const along = unitRows
+      ? tangentPart(gradient.subarray(start, end), values.subarray(start, end)).along
+      : 0;
     for (let i = start; i < end; i++) {
-      const g = gradient[i]! * gradientScale;
+      const g = (gradient[i]! - along * values[i]!) * gradientScale;
       const m = beta1 * first[i]! + keep1 * g;
       const v = beta2 * second[i]! + keep2 * g * g;
       first[i] = m;
@@ -233,4 +225,30 @@ export function adamRows(
     if (norm === 0) continue;
     for (i = start; i < end; i++) values[i] = values[i]! / norm;
   }
+}
+
+/**
+ * The part of `gradientRow` along `row`: the coefficient `along` = (g.r) / |r|^2 (0 for a zero
+ * row) and the dot product g.r.
+ */
+function tangentPart(gradientRow: Float32Array, row: Float32Array): { along: number; dot: number } {
+  // Two accumulators each: the sums are chains of dependent additions otherwise.
+  let dot0 = 0;
+  let dot1 = 0;
+  let squared0 = 0;
+  let squared1 = 0;
+  let c = 0;
+  for (; c + 1 < row.length; c += 2) {
+    dot0 += gradientRow[c]! * row[c]!;
+    dot1 += gradientRow[c + 1]! * row[c + 1]!;
+    squared0 += row[c]! * row[c]!;
+    squared1 += row[c + 1]! * row[c + 1]!;
+  }
+  if (c < row.length) {
+    dot0 += gradientRow[c]! * row[c]!;
+    squared0 += row[c]! * row[c]!;
+  }
+  const dot = dot0 + dot1;
+  const squared = squared0 + squared1;
+  return { along: squared > 0 ? dot / squared : 0, dot };
 }

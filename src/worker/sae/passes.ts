@@ -212,7 +212,10 @@ export function lossAndGradients(
 
   const gradients = gradientBuffer ?? zeroParameters(dimensions, features);
   if (gradientBuffer !== undefined) {
-    for (const name of PARAMETER_NAMES) gradientBuffer[name].fill(0);
+    // The sparse backward pass writes the two large gradients whole.
+    for (const name of PARAMETER_NAMES) {
+      if (!sparse || (name !== 'decoder' && name !== 'encoderT')) gradientBuffer[name].fill(0);
+    }
   }
   // Atom norms weight the L1 penalty of ReLU SAEs; the other members do not need them.
   const atomNorms = new Float32Array(features);
@@ -567,7 +570,8 @@ function addBiasGradients(
 /**
  * The sparse backward pass over the active entries of `codes`: for entry (r, j),
  * G_rj = g_r . W_dec[j] (+ penalty[j]) into `preGradient` (aligned with codes.value), then
- * gradients.decoder[j] += f_rj g_r and gradients.encoderT[j] += G_rj centred_r. Entries are
+ * gradients.decoder[j] = sum_r f_rj g_r and gradients.encoderT[j] = sum_r G_rj centred_r
+ * (written, every row: what the two held before is overwritten). Entries are
  * visited feature by feature in increasing row order, so W_dec[j] and both target rows stay in
  * cache, and every sum adds the same terms in the same order as a row-by-row scatter. Ranges
  * of features go to the compute threads when the gradients live in shared memory; each
@@ -656,10 +660,14 @@ function sparseBackwardFeatures(
   for (let j = firstFeature; j < endFeature; j++) {
     const start = featureStart[j]!;
     const end = featureStart[j + 1]!;
-    if (start === end) continue;
-    const atom = decoder.subarray(j * columns, (j + 1) * columns);
     const decoderRow = decoderGradient.subarray(j * columns, (j + 1) * columns);
     const encoderRow = encoderGradient.subarray(j * columns, (j + 1) * columns);
+    // Written, not added to: a part can be run again (threads.ts), and no pass needs the
+    // gradients zeroed first.
+    decoderRow.fill(0);
+    encoderRow.fill(0);
+    if (start === end) continue;
+    const atom = decoder.subarray(j * columns, (j + 1) * columns);
     const extra = penalty === null ? 0 : penalty[j]!;
     let q = start;
     // Four entries per pass over the gradient rows (fewer loads and stores of them); the

@@ -21,7 +21,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { assert } from '../../shared/errors';
+import { BasisError, assert } from '../../shared/errors';
 import { floatArray } from './parameters';
 import { transpose } from './transpose';
 
@@ -63,6 +63,8 @@ interface Helper {
   port: MessagePort;
   control: Int32Array;
   ready: Promise<void>;
+  /** A split has waited for it to start (it is not waited for twice). */
+  awaited: boolean;
 }
 
 let requestedThreads: number | undefined;
@@ -71,6 +73,7 @@ let helpers: Helper[] = [];
 let helpersUnavailable = false;
 let shared: { a: Float32Array; b: Float32Array } | undefined;
 let splits = 0;
+let failedParts = 0;
 /** The calling thread's share of each kind of split work (partFractions, rebalance). */
 const callerShares = new Map<unknown, number>();
 const scratch = new Map<string, Float32Array>();
@@ -78,6 +81,11 @@ const scratch = new Map<string, Float32Array>();
 /** How many products and kernels have been split over threads in this process (for tests). */
 export function splitCount(): number {
   return splits;
+}
+
+/** How many parts helpers failed (the caller computed them, or the split threw), for tests. */
+export function failedPartCount(): number {
+  return failedParts;
 }
 
 /** Sets the number of threads dense products may use (1: the calling thread only). */
@@ -109,6 +117,7 @@ export async function stopComputeThreads(): Promise<void> {
   const ending = helpers;
   helpers = [];
   helpersUnavailable = false;
+  callerShares.clear();
   shared = undefined;
   scratch.clear();
   await Promise.all(ending.map((helper) => helper.worker.terminate()));
@@ -153,8 +162,10 @@ export function parallelMatMul(
   // first, each helper one of the rest.
   const parts = ready.length + 1;
   const fractions = partFractions(PRODUCT, parts);
+  // Non-decreasing and within the matrix, whatever the share (columns need not be a multiple
+  // of 8).
   const bounds = fractions.map((fraction, i) =>
-    i === parts ? columns : 8 * Math.round((fraction * columns) / 8),
+    i === parts ? columns : Math.min(columns, 8 * Math.round((fraction * columns) / 8)),
   );
   const buffers = sharedBuffers(onSharedMemory(a) ? 0 : a.length, onSharedMemory(b) ? 0 : b.length);
   // Operands already on shared memory go to the helpers as they are; others are copied there.
@@ -184,7 +195,7 @@ export function parallelMatMul(
   const multiplyPart = (part: number): void => {
     const first = bounds[part]!;
     const width = bounds[part + 1]! - first;
-    const block = rightBlock(b, inner, columns, transposed, first, width);
+    const block = rightBlock(b, inner, columns, transposed, first, width, transpose);
     const product = multiply(a, rows, inner, block, width, bias?.subarray(first, first + width));
     placeBlock(product, out, rows, columns, first, width);
   };
@@ -214,8 +225,10 @@ function copyInto(target: Float32Array, values: Float32Array): Float32Array {
 
 /**
  * Columns first .. first + width - 1 of the inner x columns right operand of a product, as an
- * inner x width block; with `transposed`, `b` holds the operand's transpose (columns x inner).
- * Self-contained but for `transpose`: the helper threads run both sources.
+ * inner x width block; with `transposed`, `b` holds the operand's transpose (columns x inner),
+ * and `transposeInto` (transpose.ts) transposes the block. Self-contained: the helper threads
+ * run its source, and pass their own copy of transpose (a call to the imported function
+ * would not survive the move: vitest, for one, rewrites imported names).
  */
 function rightBlock(
   b: Float32Array,
@@ -224,6 +237,7 @@ function rightBlock(
   transposed: boolean,
   first: number,
   width: number,
+  transposeInto: typeof transpose,
 ): Float32Array {
   const block = new Float32Array(inner * width);
   if (!transposed) {
@@ -233,7 +247,7 @@ function rightBlock(
     return block;
   }
   // Rows first .. first + width - 1 of the transpose are contiguous: their transpose.
-  transpose(b.subarray(first * inner, (first + width) * inner), width, inner, block);
+  transposeInto(b.subarray(first * inner, (first + width) * inner), width, inner, block);
   return block;
 }
 
@@ -268,13 +282,28 @@ export function partRange(part: SplitPart, total: number): [number, number] {
   return [Math.round(part.from * total), Math.round(part.to * total)];
 }
 
+export interface SplitOptions {
+  /**
+   * Functions the kernel calls, sent with it and defined under the names it calls them by.
+   * They must be declared in the kernel's own module: calls to an imported function do not
+   * survive the move (vitest, for one, rewrites imported names).
+   */
+  dependencies?: readonly ((...args: never[]) => unknown)[];
+  /**
+   * Whether a part may be run again after a helper failed it part way (true: it writes its
+   * outputs without reading them). Work that updates its inputs in place is not: a failed
+   * part then throws instead of being applied twice.
+   */
+  rerunnable?: boolean;
+}
+
 /**
  * Runs `kernel` once per part, part 0 on the calling thread and the others on helper threads,
  * and returns when all are done; `argumentsOf(part)` gives each part's arguments. The parts'
  * sizes follow the threads' measured speeds (partFractions), so callers must cut the work at
  * part.from and part.to, and every output must come out the same however it is cut. The
  * kernel must be self-contained (it is sent as source text: no imports, no outer variables)
- * but for the functions in `dependencies`, which are sent with it; its typed-array arguments
+ * but for `options.dependencies`, which are sent with it; its typed-array arguments
  * must be shared (`sharedScratch`) for helpers to see them and for their writes to come back.
  * Returns the number of parts (1 when nothing was split).
  */
@@ -282,8 +311,9 @@ export function runSplit(
   kernel: (...args: never[]) => void,
   work: number,
   argumentsOf: (part: SplitPart) => unknown[],
-  dependencies: readonly ((...args: never[]) => unknown)[] = [],
+  options: SplitOptions = {},
 ): number {
+  const { dependencies = [], rerunnable = true } = options;
   const threads = computeThreads();
   const ready = threads < 2 || work < PARALLEL_MINIMUM_WORK ? [] : readyHelpers(threads);
   const count = ready.length + 1;
@@ -309,6 +339,15 @@ export function runSplit(
   const callerMs = performance.now() - started;
   const failed = awaitHelpers(ready);
   rebalance(kernel, fractions, callerMs, ready, failed);
+  if (failed.length > 0 && !rerunnable) {
+    throw new BasisError(
+      'io',
+      `a compute thread failed part way through work that updates its inputs in place ` +
+        `(${kernel.name}; the reason is on stderr), so the result is incomplete and cannot be ` +
+        `redone: the run stops here. Resume it from its last checkpoint (basis resume RUN), or ` +
+        `set BASIS_THREADS=1 to train on one thread.`,
+    );
+  }
   // A part a helper failed is run here.
   for (const index of failed) run(...argumentsOf(part(index + 1)));
   splits++;
@@ -395,7 +434,9 @@ function readyHelpers(threads: number): Helper[] {
   helpers = helpers.filter((_, i) => states[i]! >= STARTING);
   if (!helpersUnavailable) ensureHelpers(threads - 1);
   return helpers.slice(0, threads - 1).filter((helper) => {
-    Atomics.wait(helper.control, READY, STARTING, START_TIMEOUT_MS);
+    // One wait per helper: one that does not start in time is passed over until it has.
+    if (!helper.awaited) Atomics.wait(helper.control, READY, STARTING, START_TIMEOUT_MS);
+    helper.awaited = true;
     return Atomics.load(helper.control, READY) === STARTED;
   });
 }
@@ -413,6 +454,7 @@ function awaitHelpers(busy: Helper[]): number[] {
     if (Atomics.load(helper.control, STATE) !== DONE) failed.push(index);
     Atomics.store(helper.control, STATE, IDLE);
   });
+  failedParts += failed.length;
   return failed;
 }
 
@@ -473,7 +515,7 @@ function startHelper(): Helper {
     Atomics.compareExchange(control, READY, STARTED, ENDED);
     Atomics.compareExchange(control, READY, STARTING, NEVER_STARTED);
   });
-  return { worker, port: channel.port1, control, ready };
+  return { worker, port: channel.port1, control, ready, awaited: false };
 }
 
 function nodeRequire(): NodeRequire {
@@ -501,7 +543,7 @@ function runKernel(job) {
   }
   kernel(...job.args);
 }
-const ${transpose.name} = (${transpose.toString()});
+const transpose = (${transpose.toString()});
 const rightBlock = (${rightBlock.toString()});
 const placeBlock = (${placeBlock.toString()});
 function run(job) {
@@ -509,7 +551,7 @@ function run(job) {
   const width = job.endColumn - job.firstColumn;
   const a = new Float32Array(job.a, job.aOffset, job.rows * job.inner);
   const b = new Float32Array(job.b, job.bOffset, job.inner * job.columns);
-  const block = rightBlock(b, job.inner, job.columns, job.transposed, job.firstColumn, width);
+  const block = rightBlock(b, job.inner, job.columns, job.transposed, job.firstColumn, width, transpose);
   const product = tf.tidy(() => {
     const left = tf.tensor2d(a, [job.rows, job.inner]);
     const right = tf.tensor2d(block, [job.inner, width]);

@@ -11,6 +11,7 @@ import {
   topKPerRowCodes,
 } from '../../../src/worker/sae/codes';
 import {
+  failedPartCount,
   setComputeThreads,
   sharedScratch,
   splitCount,
@@ -130,6 +131,7 @@ test('TopK codes split over 2 threads equal one thread, rows with fewer than k i
     const row = Math.floor(i / features);
     pre[i] = row % 7 === 3 && i % features > 40 ? -2 : Math.round(random.gaussian() * 4) / 4;
   }
+  const failedBefore = failedPartCount();
   for (const k of [7, 32]) {
     const expected = compress(topKPerRow(pre, rows, features, k), rows, features);
     const splitBefore = splitCount();
@@ -141,6 +143,7 @@ test('TopK codes split over 2 threads equal one thread, rows with fewer than k i
     expect(Array.from(codes.index)).toEqual(Array.from(expected.index));
     expect(Array.from(codes.value)).toEqual(Array.from(expected.value));
   }
+  expect(failedPartCount()).toBe(failedBefore);
   await stopComputeThreads();
   setComputeThreads(1);
 });

@@ -10,6 +10,7 @@ import { applyGradients } from '../../../src/worker/sae/optimizer';
 import type { ParameterName, SaeParameters } from '../../../src/worker/sae/parameters';
 import { PARAMETER_NAMES, zeroParameters } from '../../../src/worker/sae/parameters';
 import {
+  failedPartCount,
   setComputeThreads,
   splitCount,
   startComputeThreads,
@@ -98,6 +99,7 @@ test('the update equals Adam written out, with projection, clip and unit rows, o
   expect(expected.norm).toBeGreaterThan(clip);
 
   const results: SaeParameters[] = [];
+  const failedBefore = failedPartCount();
   for (const threads of [1, 2]) {
     setComputeThreads(threads);
     await startComputeThreads();
@@ -134,6 +136,7 @@ test('the update equals Adam written out, with projection, clip and unit rows, o
   for (const name of PARAMETER_NAMES) {
     expect(sameBits(results[0]![name], results[1]![name]), name).toBe(true);
   }
+  expect(failedPartCount()).toBe(failedBefore);
 });
 
 test('training steps give the same bits on 1, 2 and 3 threads (topk and relu)', async () => {
@@ -153,6 +156,7 @@ test('training steps give the same bits on 1, 2 and 3 threads (topk and relu)', 
       warmupSteps: 0,
     } as never);
     const finals: Float32Array[][] = [];
+    const failedBefore = failedPartCount();
     for (const threads of [1, 2, 3]) {
       setComputeThreads(threads);
       await startComputeThreads();
@@ -165,5 +169,7 @@ test('training steps give the same bits on 1, 2 and 3 threads (topk and relu)', 
     for (const other of finals.slice(1)) {
       other.forEach((values, i) => expect(sameBits(values, finals[0]![i]!), method).toBe(true));
     }
+    // Every part ran where it was sent (a helper's failure would be hidden by the caller).
+    expect(failedPartCount(), method).toBe(failedBefore);
   }
 });

@@ -6,6 +6,8 @@ import { transpose } from '../../../src/worker/sae/transpose';
 import {
   PARALLEL_MINIMUM_WORK,
   computeThreads,
+  failedPartCount,
+  parallelMatMul,
   runSplit,
   setComputeThreads,
   sharedScratch,
@@ -36,6 +38,7 @@ test('a product split over 2 and 3 threads equals the single-thread product bit 
   const b = randomMatrix(random, inner * columns);
   const serial = serialMatMul(a, rows, inner, b, columns);
 
+  const failedBefore = failedPartCount();
   for (const threads of [2, 3]) {
     setComputeThreads(threads);
     await startComputeThreads();
@@ -75,6 +78,35 @@ test('a product split over 2 and 3 threads equals the single-thread product bit 
   // Repeated calls reuse the shared buffers and still agree (a smaller product after a larger).
   const smaller = matMul(a.subarray(0, 200 * inner), 200, inner, b, columns);
   expect(Array.from(smaller)).toEqual(Array.from(serial.subarray(0, 200 * columns)));
+  // Every part ran where it was sent (a helper's failure would be hidden by the caller).
+  expect(failedPartCount()).toBe(failedBefore);
+  setComputeThreads(1);
+});
+
+test('a product whose columns are no multiple of 8 splits within the matrix at any share', async () => {
+  await initializeBackend();
+  setComputeThreads(2);
+  await startComputeThreads();
+  const random = new Random(13);
+  const a = randomMatrix(random, 1024 * 1000);
+  const wide = randomMatrix(random, 1000 * 2048);
+  // A calling thread that is slow at its blocks pushes its share of products down; one that
+  // is fast pushes it up: both ends of the share.
+  for (const pause of [3, 0]) {
+    const timed = (...args: Parameters<typeof serialMatMul>): Float32Array => {
+      const started = performance.now();
+      while (performance.now() - started < pause);
+      return pause > 0 ? serialMatMul(...args) : new Float32Array(args[1] * args[4]);
+    };
+    for (let i = 0; i < 12; i++) parallelMatMul(a, 1024, 1000, wide, 2048, false, timed);
+    for (const columns of [17, 23, 31, 55]) {
+      const b = randomMatrix(random, 1000 * columns);
+      const split = parallelMatMul(a, 1024, 1000, b, columns, false, serialMatMul);
+      expect(split).not.toBeNull();
+      expect(sameBits(split!, serialMatMul(a, 1024, 1000, b, columns))).toBe(true);
+    }
+  }
+  await stopComputeThreads();
   setComputeThreads(1);
 });
 
@@ -131,6 +163,26 @@ test('a split kernel runs each part once, on helpers for parts after the first',
   target.fill(0);
   expect(runSplit(fillBlock, 10, (part) => [part.index, part.from, part.to, target])).toBe(1);
   expect(target.every((value) => value === 1)).toBe(true);
+  setComputeThreads(1);
+});
+
+test('a part that updates its inputs in place throws when its helper dies, not run twice', async () => {
+  setComputeThreads(2);
+  await startComputeThreads();
+  const target = sharedScratch('test.inPlace', 1000);
+  target.fill(0);
+  const attempts = new Int32Array(new SharedArrayBuffer(8));
+  expect(() =>
+    runSplit(
+      fillBlock,
+      PARALLEL_MINIMUM_WORK,
+      (part) => [part.index, part.from, part.to, target, attempts],
+      { rerunnable: false },
+    ),
+  ).toThrow(/compute thread failed part way .* cannot be redone: the run stops here/);
+  // The caller's own part was done once; the failed part was not redone.
+  expect(target.subarray(0, 500).every((value) => value === 1)).toBe(true);
+  expect(Array.from(attempts)).toEqual([1, 1]);
   setComputeThreads(1);
 });
 
