@@ -3,8 +3,7 @@
  * the sparse form of their codes. Codes are held as compressed rows (for the products that
  * touch only active features) and, where a dense product needs them, dense (rows x features).
  */
-import { floatArray, intArray } from './parameters';
-import { partRange, runSplit } from './threads';
+import { partRange, runSplit, sharedIntScratch, sharedScratch } from './threads';
 
 /** Codes of a batch; an entry is active when its value is nonzero. */
 export interface Codes {
@@ -176,11 +175,12 @@ export function topKPerRowCodes(
 ): Codes {
   if (k <= 0 || k > INSERTION_MAX_K)
     return compress(topKPerRow(pre, rows, features, k), rows, features);
-  // Row r's entries go to slots r k .. r k + held[r] - 1, on shared memory for the threads.
+  // Row r's entries go to slots r k .. r k + held[r] - 1, on shared memory for the threads
+  // (reused buffers: the codes are copied out of them below).
   const shared = pre.buffer instanceof SharedArrayBuffer;
-  const index = intArray(rows * k, shared);
-  const value = floatArray(rows * k, shared);
-  const held = intArray(rows, shared);
+  const index = shared ? sharedIntScratch('topk.index', rows * k) : new Int32Array(rows * k);
+  const value = shared ? sharedScratch('topk.value', rows * k) : new Float32Array(rows * k);
+  const held = shared ? sharedIntScratch('topk.held', rows) : new Int32Array(rows);
   runSplit(
     topKRowsInSlots,
     shared ? TOPK_WORK_PER_ELEMENT * rows * features : 0,
@@ -198,13 +198,9 @@ export function topKPerRowCodes(
     position += held[r]!;
   }
   rowStart[rows] = position;
-  return codesOf(
-    rows,
-    features,
-    rowStart,
-    position === rows * k ? index : index.slice(0, position),
-    position === rows * k ? value : value.slice(0, position),
-  );
+  const own = (slots: Int32Array | Float32Array) =>
+    shared || position < rows * k ? slots.slice(0, position) : slots;
+  return codesOf(rows, features, rowStart, own(index) as Int32Array, own(value) as Float32Array);
 }
 
 /**

@@ -12,7 +12,7 @@
 import { ADAM_BETA1, ADAM_BETA2, adamStepSize } from '../../shared/saeSchedule';
 import type { Moments } from './adam';
 import type { ParameterName, SaeParameters } from './parameters';
-import { partRange, runSplit } from './threads';
+import { partRange, runSplit, sharedDoubleScratch } from './threads';
 
 /** Rows per block of the squared-norm sums (the unit of work a thread takes). */
 const NORM_BLOCK_ROWS = 64;
@@ -102,7 +102,7 @@ function squaredGradientNorm(
   const rows = gradient.length / columns;
   const blocks = Math.ceil(rows / NORM_BLOCK_ROWS);
   const shared = isShared(gradient) && (tangentTo === null || isShared(tangentTo));
-  const blockSums = new Float64Array(new SharedArrayBuffer(8 * blocks));
+  const blockSums = sharedDoubleScratch('sae.normBlocks', blocks);
   runSplit(
     squaredRowBlocks,
     shared ? UPDATE_WORK_PER_ELEMENT * gradient.length : 0,

@@ -63,11 +63,6 @@ export function floatArray(length: number, shared: boolean): Float32Array {
   return shared ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
 }
 
-/** A zero Int32Array, on a SharedArrayBuffer when `shared` (as floatArray). */
-export function intArray(length: number, shared: boolean): Int32Array {
-  return shared ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length);
-}
-
 /** A copy of `values` on shared memory (floatArray). */
 export function sharedCopy(values: Float32Array): Float32Array {
   const copy = floatArray(values.length, true);

@@ -27,8 +27,8 @@ import {
 import { matMul, matMulTransposedPlusBias, rowDot, rowNorm } from './dense';
 import { transpose } from './transpose';
 import type { Architecture, SaeParameters } from './parameters';
-import { partRange, runSplit, sharedScratch } from './threads';
-import { PARAMETER_NAMES, floatArray, zeroParameters } from './parameters';
+import { partRange, runSplit, sharedDoubleScratch, sharedScratch } from './threads';
+import { PARAMETER_NAMES, zeroParameters } from './parameters';
 
 /**
  * Below this fraction of active codes the sparse kernels beat the dense products. Measured on
@@ -185,7 +185,7 @@ export function lossAndGradients(
 
   // Reconstruction error and its gradient g = dL/dxhat = 2 e / B, by rows over the threads.
   const g = sharedScratch('sae.errorGradient', rows * dimensions);
-  const rowSquaredError = new Float64Array(new SharedArrayBuffer(8 * rows));
+  const rowSquaredError = sharedDoubleScratch('sae.rowSquaredError', rows);
   const errorShared = [reconstruction, batch].every(
     (values) => values.buffer instanceof SharedArrayBuffer,
   );
@@ -414,7 +414,7 @@ export function sparseTimesDense(
   bias?: Float32Array,
 ): Float32Array {
   const { rows, rowStart, index, value } = codes;
-  const out = into ?? floatArray(rows * columns, matrix.buffer instanceof SharedArrayBuffer);
+  const out = into ?? new Float32Array(rows * columns);
   const shared = [matrix, out].every((values) => values.buffer instanceof SharedArrayBuffer);
   runSplit(sparseRowsTimesDense, shared ? value.length * columns : 0, (part) => [
     ...partRange(part, rows),

@@ -22,7 +22,6 @@ import { dirname, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { BasisError, assert } from '../../shared/errors';
-import { floatArray } from './parameters';
 import { transpose } from './transpose';
 
 /**
@@ -76,7 +75,8 @@ let splits = 0;
 let failedParts = 0;
 /** The calling thread's share of each kind of split work (partFractions, rebalance). */
 const callerShares = new Map<unknown, number>();
-const scratch = new Map<string, Float32Array>();
+/** Shared buffers reused across calls, by key (sharedScratch and its kin). */
+const scratch = new Map<string, SharedArrayBuffer>();
 
 /** How many products and kernels have been split over threads in this process (for tests). */
 export function splitCount(): number {
@@ -128,10 +128,10 @@ export async function stopComputeThreads(): Promise<void> {
  * threads; `multiply` computes a block on the calling thread. Columns rather than rows,
  * because the WebAssembly backend repacks the whole right operand on every product: split by
  * rows, every thread would repack all of it. With `transposed`, `b` is given as its
- * transpose (columns x inner), and each thread transposes only its own block. Each thread
- * writes its block of columns straight into the product: `into` when it is on shared memory,
- * else a new array on shared memory. Returns null when the product is too small to split or
- * no helper is ready (the caller then computes it whole).
+ * transpose (columns x inner), and each thread transposes only its own block. The product
+ * goes into `into` when given, else a new array; when that is on shared memory the helpers
+ * write their columns straight into it. Returns null when the product is too small to split
+ * or no helper is ready (the caller then computes it whole).
  */
 export function parallelMatMul(
   a: Float32Array,
@@ -171,7 +171,10 @@ export function parallelMatMul(
   // Operands already on shared memory go to the helpers as they are; others are copied there.
   const sharedA = onSharedMemory(a) ? a : copyInto(buffers.a, a);
   const sharedB = onSharedMemory(b) ? b : copyInto(buffers.b, b);
-  const out = into !== undefined && onSharedMemory(into) ? into : floatArray(rows * columns, true);
+  // Helpers write their columns into `into` when it is shared, else into a reused shared
+  // buffer from which the caller copies them.
+  const out = into ?? new Float32Array(rows * columns);
+  const target = onSharedMemory(out) ? out : sharedScratch('threads.product', rows * columns);
   ready.forEach((helper, i) => {
     Atomics.store(helper.control, STATE, BUSY);
     helper.port.postMessage({
@@ -181,8 +184,8 @@ export function parallelMatMul(
       b: sharedB.buffer,
       bOffset: sharedB.byteOffset,
       transposed,
-      out: out.buffer,
-      outOffset: out.byteOffset,
+      out: target.buffer,
+      outOffset: target.byteOffset,
       rows,
       inner,
       columns,
@@ -204,14 +207,28 @@ export function parallelMatMul(
   const callerMs = performance.now() - started;
   const failed = awaitHelpers(ready);
   rebalance(PRODUCT, fractions, callerMs, ready, failed);
-  // A block a helper failed is computed here.
-  for (const index of failed) multiplyPart(index + 1);
-  splits++;
-  if (into !== undefined && into !== out) {
-    into.set(out);
-    return into;
+  for (let part = 1; part < parts; part++) {
+    // A block a helper failed is computed here.
+    if (failed.includes(part - 1)) multiplyPart(part);
+    else if (target !== out)
+      copyColumns(target, out, rows, columns, bounds[part]!, bounds[part + 1]!);
   }
+  splits++;
   return out;
+}
+
+/** Columns first .. end - 1 of every row of `from` into `to` (both rows x columns). */
+function copyColumns(
+  from: Float32Array,
+  to: Float32Array,
+  rows: number,
+  columns: number,
+  first: number,
+  end: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    to.set(from.subarray(r * columns + first, r * columns + end), r * columns + first);
+  }
 }
 
 function onSharedMemory(values: Float32Array): boolean {
@@ -415,14 +432,32 @@ function rebalance(
   callerShares.set(key, Math.min(1 - MINIMUM_SHARE, Math.max(MINIMUM_SHARE, next)));
 }
 
-/** A typed array of `length` floats on shared memory, kept for reuse under `key`. */
+/**
+ * A typed array of `length` floats on shared memory, kept for reuse under `key` (what it held
+ * is overwritten by the next user of the key). Reusing them matters: V8 frees a dropped
+ * SharedArrayBuffer late, so one allocated per step lets the process grow by tens of MB.
+ */
 export function sharedScratch(key: string, length: number): Float32Array {
+  return new Float32Array(scratchBuffer(key, 4 * length), 0, length);
+}
+
+/** sharedScratch for 32-bit integers. */
+export function sharedIntScratch(key: string, length: number): Int32Array {
+  return new Int32Array(scratchBuffer(key, 4 * length), 0, length);
+}
+
+/** sharedScratch for float64 values. */
+export function sharedDoubleScratch(key: string, length: number): Float64Array {
+  return new Float64Array(scratchBuffer(key, 8 * length), 0, length);
+}
+
+function scratchBuffer(key: string, bytes: number): SharedArrayBuffer {
   let held = scratch.get(key);
-  if (held === undefined || held.length < length) {
-    held = new Float32Array(new SharedArrayBuffer(Math.ceil(length * 1.25) * 4));
+  if (held === undefined || held.byteLength < bytes) {
+    held = new SharedArrayBuffer(8 * Math.ceil((bytes * 1.25) / 8));
     scratch.set(key, held);
   }
-  return held.subarray(0, length);
+  return held;
 }
 
 /** The helpers a split may use now: started ones are waited for once; failed ones are left out. */
