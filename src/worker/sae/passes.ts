@@ -431,7 +431,8 @@ export function sparseTimesDense(
 
 /**
  * Rows firstRow .. endRow - 1 of sparseTimesDense (compressed rows rowStart, index, value;
- * the bias added last) into `out` (overwritten). Self-contained: compute threads receive it as source text.
+ * the bias added last) into `out` (overwritten). Self-contained: compute threads receive it
+ * as source text.
  */
 function sparseRowsTimesDense(
   firstRow: number,

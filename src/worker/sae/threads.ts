@@ -586,7 +586,9 @@ function run(job) {
   const width = job.endColumn - job.firstColumn;
   const a = new Float32Array(job.a, job.aOffset, job.rows * job.inner);
   const b = new Float32Array(job.b, job.bOffset, job.inner * job.columns);
-  const block = rightBlock(b, job.inner, job.columns, job.transposed, job.firstColumn, width, transpose);
+  const block = rightBlock(
+    b, job.inner, job.columns, job.transposed, job.firstColumn, width, transpose,
+  );
   const product = tf.tidy(() => {
     const left = tf.tensor2d(a, [job.rows, job.inner]);
     const right = tf.tensor2d(block, [job.inner, width]);
@@ -609,7 +611,8 @@ port.on('message', (job) => {
     const kind = job.kind === 'kernel' ? job.source.slice(0, 80) : 'product';
     if (!reported.has(kind)) {
       reported.add(kind);
-      process.stderr.write('basis compute thread: a ' + job.kind + ' failed here and runs on the calling thread: ' + (error && error.message) + '\\n');
+      process.stderr.write('basis compute thread: a ' + job.kind + ' failed here and runs on ' +
+        'the calling thread: ' + (error && error.message) + '\\n');
     }
     Atomics.store(control, ${STATE}, ${FAILED});
   }

@@ -119,7 +119,7 @@ test('TopK codes built during selection equal compressing the dense TopK codes',
   }
 });
 
-test('TopK codes split over 2 threads equal one thread, rows with fewer than k included', async () => {
+test('TopK codes split over 2 threads equal one thread, short rows included', async () => {
   setComputeThreads(2);
   await startComputeThreads();
   const random = new Random(22);

@@ -83,7 +83,7 @@ test('a product split over 2 and 3 threads equals the single-thread product bit 
   setComputeThreads(1);
 });
 
-test('a product whose columns are no multiple of 8 splits within the matrix at any share', async () => {
+test('a product of columns no multiple of 8 splits within the matrix at any share', async () => {
   await initializeBackend();
   setComputeThreads(2);
   await startComputeThreads();
@@ -166,7 +166,7 @@ test('a split kernel runs each part once, on helpers for parts after the first',
   setComputeThreads(1);
 });
 
-test('a part that updates its inputs in place throws when its helper dies, not run twice', async () => {
+test('a part that updates in place throws when its helper dies, and is not run twice', async () => {
   setComputeThreads(2);
   await startComputeThreads();
   const target = sharedScratch('test.inPlace', 1000);
