@@ -84,7 +84,7 @@ function straightforwardUpdate(
   return { values, norm };
 }
 
-test('the update equals Adam written out (projection, clip, unit rows), 1 or 2 threads', async () => {
+test('the update equals Adam written out (tangent, clip, unit rows), 1 or 2 threads', async () => {
   // Large enough for the update to be split over threads (threads.ts PARALLEL_MINIMUM_WORK).
   const dimensions = 256;
   const features = 4096;
