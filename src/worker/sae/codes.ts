@@ -3,7 +3,8 @@
  * the sparse form of their codes. Codes are held as compressed rows (for the products that
  * touch only active features) and, where a dense product needs them, dense (rows x features).
  */
-import { partRange, runSplit, sharedIntScratch, sharedScratch } from './threads';
+import { sharedIntScratch, sharedScratch } from './scratch';
+import { partRange, runSplit } from './threads';
 
 /** Codes of a batch; an entry is active when its value is nonzero. */
 export interface Codes {

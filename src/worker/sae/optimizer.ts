@@ -12,7 +12,8 @@
 import { ADAM_BETA1, ADAM_BETA2, adamStepSize } from '../../shared/saeSchedule';
 import type { Moments } from './adam';
 import type { ParameterName, SaeParameters } from './parameters';
-import { partRange, runSplit, sharedDoubleScratch } from './threads';
+import { sharedDoubleScratch } from './scratch';
+import { partRange, runSplit } from './threads';
 
 /** Rows per block of the squared-norm sums (the unit of work a thread takes). */
 const NORM_BLOCK_ROWS = 64;

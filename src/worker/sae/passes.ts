@@ -27,7 +27,8 @@ import {
 import { matMul, matMulTransposedPlusBias, rowDot, rowNorm } from './dense';
 import { transpose } from './transpose';
 import type { Architecture, SaeParameters } from './parameters';
-import { partRange, runSplit, sharedDoubleScratch, sharedScratch } from './threads';
+import { sharedDoubleScratch, sharedScratch } from './scratch';
+import { partRange, runSplit } from './threads';
 import { PARAMETER_NAMES, zeroParameters } from './parameters';
 
 /**

@@ -4,13 +4,16 @@
  * block with its own backend while helper threads (worker_threads, each with its own
  * tfjs-wasm backend) compute the others. `runSplit` does the same for self-contained
  * JavaScript kernels. Operands travel through SharedArrayBuffers; the caller blocks on
- * Atomics until every helper is done, so a product stays a synchronous call. A part a
- * helper fails is computed by the caller: a helper that dies fails its part on the way out
- * (and is replaced for the next product), one busy for HELPER_TIMEOUT_MS is ended.
+ * Atomics until every helper is done, so a product stays a synchronous call. The parts'
+ * sizes follow the threads' measured speeds (balance.ts); the buffers they share are reused
+ * across calls (scratch.ts). A part a helper fails is computed by the caller (work that
+ * updates its inputs in place throws instead, SplitOptions.rerunnable): a helper that dies
+ * fails its part on the way out (and is replaced for the next split), one busy for
+ * HELPER_TIMEOUT_MS is ended.
  *
  * Every output element is computed by the same kernel over the same inner dimension in the
- * same order whichever thread computes it, so results are identical for every thread count
- * (tested). A helper that never starts (a broken script, too little memory) costs at most
+ * same order whichever thread computes it and however the work is cut, so results are
+ * identical for every thread count (tested). A helper that never starts (a broken script, too little memory) costs at most
  * one wait of START_TIMEOUT_MS; no more are started in that process.
  *
  * Thread count: `setComputeThreads(n)`, else the environment variable BASIS_THREADS, else
@@ -22,6 +25,8 @@ import { dirname, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { BasisError, assert } from '../../shared/errors';
+import { PRODUCT, forgetShares, partFractions, rebalance } from './balance';
+import { clearScratch, sharedScratch } from './scratch';
 import { transpose } from './transpose';
 
 /**
@@ -73,10 +78,6 @@ let helpersUnavailable = false;
 let shared: { a: Float32Array; b: Float32Array } | undefined;
 let splits = 0;
 let failedParts = 0;
-/** The calling thread's share of each kind of split work (partFractions, rebalance). */
-const callerShares = new Map<unknown, number>();
-/** Shared buffers reused across calls, by key (sharedScratch and its kin). */
-const scratch = new Map<string, SharedArrayBuffer>();
 
 /** How many products and kernels have been split over threads in this process (for tests). */
 export function splitCount(): number {
@@ -117,9 +118,9 @@ export async function stopComputeThreads(): Promise<void> {
   const ending = helpers;
   helpers = [];
   helpersUnavailable = false;
-  callerShares.clear();
+  forgetShares();
   shared = undefined;
-  scratch.clear();
+  clearScratch();
   await Promise.all(ending.map((helper) => helper.worker.terminate()));
 }
 
@@ -206,7 +207,7 @@ export function parallelMatMul(
   multiplyPart(0);
   const callerMs = performance.now() - started;
   const failed = awaitHelpers(ready);
-  rebalance(PRODUCT, fractions, callerMs, ready, failed);
+  if (failed.length === 0) rebalance(PRODUCT, fractions, callerMs, helperTimes(ready));
   for (let part = 1; part < parts; part++) {
     // A block a helper failed is computed here.
     if (failed.includes(part - 1)) multiplyPart(part);
@@ -355,7 +356,7 @@ export function runSplit(
   run(...argumentsOf(part(0)));
   const callerMs = performance.now() - started;
   const failed = awaitHelpers(ready);
-  rebalance(kernel, fractions, callerMs, ready, failed);
+  if (failed.length === 0) rebalance(kernel, fractions, callerMs, helperTimes(ready));
   if (failed.length > 0 && !rerunnable) {
     throw new BasisError(
       'io',
@@ -388,76 +389,9 @@ function kernelSource(
   return `(() => { ${definitions.join('\n')}\nreturn (${kernel.toString()}); })()`;
 }
 
-/** The key under which products keep their share (kernels use their function). */
-const PRODUCT = 'product';
-/** Weight of the latest measurement in a share; the bounds of a share. */
-const SHARE_RATE = 0.5;
-const MINIMUM_SHARE = 0.05;
-/** Parts shorter than this are too short to time (timer resolution, hand-off costs). */
-const MINIMUM_TIMED_MS = 0.5;
-
-/**
- * Where the parts of a split of `count` begin and end, as fractions of the work: the calling
- * thread takes its share of kind `key` (1 / count until measured), the helpers equal parts
- * of the rest.
- */
-function partFractions(key: unknown, count: number): number[] {
-  const share = callerShares.get(key) ?? 1 / count;
-  return Array.from({ length: count + 1 }, (_, i) =>
-    i === 0 ? 0 : i === count ? 1 : share + ((1 - share) * (i - 1)) / (count - 1),
-  );
-}
-
-/**
- * Moves the calling thread's share of `key` towards the one that would have made it finish
- * with the slowest helper, from the times the parts took. A helper shares a core with other
- * work, or copies more than the caller: the share absorbs both.
- */
-function rebalance(
-  key: unknown,
-  fractions: number[],
-  callerMs: number,
-  busy: Helper[],
-  failed: number[],
-): void {
-  if (failed.length > 0 || busy.length === 0) return;
-  const helperMs = Math.max(...busy.map((helper) => Atomics.load(helper.control, ELAPSED) / 1000));
-  if (Math.min(callerMs, helperMs) < MINIMUM_TIMED_MS) return;
-  const share = fractions[1]!;
-  // Work per millisecond of the caller and of each helper (each took (1 - share) / helpers).
-  const callerRate = share / callerMs;
-  const helperRate = (1 - share) / busy.length / helperMs;
-  const balanced = callerRate / (callerRate + busy.length * helperRate);
-  const next = (1 - SHARE_RATE) * share + SHARE_RATE * balanced;
-  callerShares.set(key, Math.min(1 - MINIMUM_SHARE, Math.max(MINIMUM_SHARE, next)));
-}
-
-/**
- * A typed array of `length` floats on shared memory, kept for reuse under `key` (what it held
- * is overwritten by the next user of the key). Reusing them matters: V8 frees a dropped
- * SharedArrayBuffer late, so one allocated per step lets the process grow by tens of MB.
- */
-export function sharedScratch(key: string, length: number): Float32Array {
-  return new Float32Array(scratchBuffer(key, 4 * length), 0, length);
-}
-
-/** sharedScratch for 32-bit integers. */
-export function sharedIntScratch(key: string, length: number): Int32Array {
-  return new Int32Array(scratchBuffer(key, 4 * length), 0, length);
-}
-
-/** sharedScratch for float64 values. */
-export function sharedDoubleScratch(key: string, length: number): Float64Array {
-  return new Float64Array(scratchBuffer(key, 8 * length), 0, length);
-}
-
-function scratchBuffer(key: string, bytes: number): SharedArrayBuffer {
-  let held = scratch.get(key);
-  if (held === undefined || held.byteLength < bytes) {
-    held = new SharedArrayBuffer(8 * Math.ceil((bytes * 1.25) / 8));
-    scratch.set(key, held);
-  }
-  return held;
+/** How long each helper took for its latest part, in milliseconds. */
+function helperTimes(busy: Helper[]): number[] {
+  return busy.map((helper) => Atomics.load(helper.control, ELAPSED) / 1000);
 }
 
 /** The helpers a split may use now: started ones are waited for once; failed ones are left out. */
@@ -501,7 +435,7 @@ function retire(helper: Helper): void {
   Atomics.store(helper.control, READY, ENDED);
   void helper.worker.terminate();
   shared = undefined;
-  scratch.clear();
+  clearScratch();
 }
 
 function sharedBuffers(aLength: number, bLength: number): { a: Float32Array; b: Float32Array } {

@@ -27,7 +27,7 @@ import { PARAMETER_NAMES, floatArray, sharedCopy, zeroParameters } from './param
 import type { PassSettings } from './passes';
 import { decodeCodes, lossAndGradients, preActivations } from './passes';
 import { reluCodes } from './codes';
-import { sharedScratch } from './threads';
+import { sharedScratch } from './scratch';
 
 export type SaeConfig = SaeReluConfig | SaeTopkConfig | SaeBatchTopkConfig | SaeJumpReluConfig;
 

@@ -13,11 +13,11 @@ import {
 import {
   failedPartCount,
   setComputeThreads,
-  sharedScratch,
   splitCount,
   startComputeThreads,
   stopComputeThreads,
 } from '../../../src/worker/sae/threads';
+import { sharedScratch } from '../../../src/worker/sae/scratch';
 
 /** The straightforward TopK: sort each row's positive entries, lower index first on ties. */
 function topKBySorting(

@@ -10,11 +10,11 @@ import {
   parallelMatMul,
   runSplit,
   setComputeThreads,
-  sharedScratch,
   startComputeThreads,
   splitCount,
   stopComputeThreads,
 } from '../../../src/worker/sae/threads';
+import { sharedScratch } from '../../../src/worker/sae/scratch';
 
 import { sameBits } from './helpers';
 
