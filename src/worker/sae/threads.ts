@@ -199,7 +199,8 @@ export function parallelMatMul(
   const multiplyPart = (part: number): void => {
     const first = bounds[part]!;
     const width = bounds[part + 1]! - first;
-    const block = rightBlock(b, inner, columns, transposed, first, width, transpose);
+    blockRoom = roomFor(blockRoom, inner * width);
+    const block = rightBlock(b, inner, columns, transposed, first, width, transpose, blockRoom);
     const product = multiply(a, rows, inner, block, width, bias?.subarray(first, first + width));
     placeBlock(product, out, rows, columns, first, width);
   };
@@ -244,9 +245,10 @@ function copyInto(target: Float32Array, values: Float32Array): Float32Array {
 /**
  * Columns first .. first + width - 1 of the inner x columns right operand of a product, as an
  * inner x width block; with `transposed`, `b` holds the operand's transpose (columns x inner),
- * and `transposeInto` (transpose.ts) transposes the block. Self-contained: the helper threads
- * run its source, and pass their own copy of transpose (a call to the imported function
- * would not survive the move: vitest, for one, rewrites imported names).
+ * and `transposeInto` (transpose.ts) transposes the block; in the first inner x width values
+ * of `room`. Self-contained: the helper threads run its source, and pass their own copy of
+ * transpose (a call to the imported function would not survive the move: vitest, for one,
+ * rewrites imported names).
  */
 function rightBlock(
   b: Float32Array,
@@ -256,8 +258,9 @@ function rightBlock(
   first: number,
   width: number,
   transposeInto: typeof transpose,
+  room: Float32Array,
 ): Float32Array {
-  const block = new Float32Array(inner * width);
+  const block = room.subarray(0, inner * width);
   if (!transposed) {
     for (let r = 0; r < inner; r++) {
       block.set(b.subarray(r * columns + first, r * columns + first + width), r * width);
@@ -267,6 +270,14 @@ function rightBlock(
   // Rows first .. first + width - 1 of the transpose are contiguous: their transpose.
   transposeInto(b.subarray(first * inner, (first + width) * inner), width, inner, block);
   return block;
+}
+
+/** Room for the calling thread's blocks of right operands, reused from product to product. */
+let blockRoom: Float32Array = new Float32Array(0);
+
+/** `room` when it holds `length` values, else a larger array. Self-contained (helpers). */
+function roomFor(room: Float32Array, length: number): Float32Array {
+  return room.length >= length ? room : new Float32Array(Math.ceil(length * 1.25));
 }
 
 /**
@@ -514,14 +525,17 @@ function runKernel(job) {
 }
 const transpose = (${transpose.toString()});
 const rightBlock = (${rightBlock.toString()});
+const roomFor = (${roomFor.toString()});
+let blockRoom = new Float32Array(0);
 const placeBlock = (${placeBlock.toString()});
 function run(job) {
   if (job.kind === 'kernel') return runKernel(job);
   const width = job.endColumn - job.firstColumn;
   const a = new Float32Array(job.a, job.aOffset, job.rows * job.inner);
   const b = new Float32Array(job.b, job.bOffset, job.inner * job.columns);
+  blockRoom = roomFor(blockRoom, job.inner * width);
   const block = rightBlock(
-    b, job.inner, job.columns, job.transposed, job.firstColumn, width, transpose,
+    b, job.inner, job.columns, job.transposed, job.firstColumn, width, transpose, blockRoom,
   );
   const product = tf.tidy(() => {
     const left = tf.tensor2d(a, [job.rows, job.inner]);
