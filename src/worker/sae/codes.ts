@@ -64,12 +64,25 @@ function expand(
 
 /** Builds the compressed form of `dense` (rows x features), in one pass over it. */
 export function compress(dense: Float32Array, rows: number, features: number): Codes {
-  return compressRows(dense, rows, features, false);
+  return compressRows(dense, rows, features, 'nonzero');
 }
 
 /** ReLU in place and the compressed form of the result, in one pass over `pre`. */
 export function reluCodes(pre: Float32Array, rows: number, features: number): Codes {
-  return compressRows(pre, rows, features, true);
+  return compressRows(pre, rows, features, 'relu');
+}
+
+/**
+ * JumpReLU codes in compressed form, in one pass over `pre` (left as it is; the dense form is
+ * expanded on first use): the entries above their feature's threshold and above 0.
+ */
+export function jumpReluCodes(
+  pre: Float32Array,
+  rows: number,
+  features: number,
+  threshold: Float32Array,
+): Codes {
+  return compressRows(pre, rows, features, threshold);
 }
 
 /** ReLU, in place. */
@@ -84,7 +97,17 @@ const INITIAL_DENSITY = 1 / 64;
 /** Density of the latest compressed codes: the next call starts at a capacity just above it. */
 let latestDensity = INITIAL_DENSITY;
 
-function compressRows(dense: Float32Array, rows: number, features: number, relu: boolean): Codes {
+/**
+ * The compressed form of rows x features values: the nonzero ones; with 'relu', the positive
+ * ones, the others zeroed in place; with a threshold per feature, the ones above it and above
+ * 0 (`values` left as they are, the dense form expanded on first use).
+ */
+function compressRows(
+  values: Float32Array,
+  rows: number,
+  features: number,
+  keep: 'nonzero' | 'relu' | Float32Array,
+): Codes {
   const rowStart = new Int32Array(rows + 1);
   const expected = Math.min(1, Math.max(INITIAL_DENSITY, 1.25 * latestDensity));
   let index = new Int32Array(Math.max(16, Math.ceil(rows * features * expected)));
@@ -104,8 +127,8 @@ function compressRows(dense: Float32Array, rows: number, features: number, relu:
     }
     // Every entry is written and kept or overwritten by the next: no branch to mispredict
     // at middling densities (the room check above covers the writes).
-    const row = dense.subarray(r * features, (r + 1) * features);
-    if (relu) {
+    const row = values.subarray(r * features, (r + 1) * features);
+    if (keep === 'relu') {
       for (let j = 0; j < features; j++) {
         const v = row[j]!;
         const kept = v > 0;
@@ -114,12 +137,19 @@ function compressRows(dense: Float32Array, rows: number, features: number, relu:
         value[position] = v;
         position += kept ? 1 : 0;
       }
-    } else {
+    } else if (keep === 'nonzero') {
       for (let j = 0; j < features; j++) {
         const v = row[j]!;
         index[position] = j;
         value[position] = v;
         position += v !== 0 ? 1 : 0;
+      }
+    } else {
+      for (let j = 0; j < features; j++) {
+        const v = row[j]!;
+        index[position] = j;
+        value[position] = v;
+        position += v > keep[j]! && v > 0 ? 1 : 0;
       }
     }
   }
@@ -133,7 +163,7 @@ function compressRows(dense: Float32Array, rows: number, features: number, relu:
     rowStart,
     fits ? index.subarray(0, position) : index.slice(0, position),
     fits ? value.subarray(0, position) : value.slice(0, position),
-    dense,
+    keep instanceof Float32Array ? undefined : values,
   );
 }
 

@@ -17,6 +17,7 @@ import type { Codes } from './codes';
 import {
   compress,
   jumpRelu,
+  jumpReluCodes,
   reluCodes,
   reluInPlace,
   topKOfBatchCodes,
@@ -167,7 +168,7 @@ export function lossAndGradients(
   if (settings.architecture === 'batchtopk') {
     ({ codes, smallestKept } = topKOfBatchCodes(pre, rows, features, settings.k * rows));
   } else if (settings.architecture === 'jumprelu') {
-    codes = compress(jumpRelu(pre, rows, features, parameters.threshold), rows, features);
+    codes = jumpReluCodes(pre, rows, features, parameters.threshold);
   } else if (settings.architecture === 'topk') {
     codes = topKPerRowCodes(pre, rows, features, settings.k);
   } else {

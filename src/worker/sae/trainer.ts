@@ -122,7 +122,8 @@ export class SaeTrainer implements Trainer {
 
     // Book-keeping: dead features, the BatchTopK threshold, resampling.
     const active = new Uint8Array(features);
-    for (const j of pass.codes.index) active[j] = 1;
+    const activeIndex = pass.codes.index;
+    for (let p = 0; p < activeIndex.length; p++) active[activeIndex[p]!] = 1;
     for (let j = 0; j < features; j++) {
       this.state.rowsSinceActive[j] = active[j] === 1 ? 0 : this.state.rowsSinceActive[j]! + rows;
     }

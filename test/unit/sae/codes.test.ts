@@ -3,6 +3,7 @@ import { Random } from '../../../src/shared/random';
 import {
   compress,
   jumpRelu,
+  jumpReluCodes,
   reluCodes,
   reluInPlace,
   selectKthLargest,
@@ -111,6 +112,28 @@ describe('activation functions', () => {
   test('JumpReLU keeps values above their own threshold', () => {
     const codes = jumpRelu(Float32Array.of(0.5, 0.5, 2, -1), 2, 2, Float32Array.of(0.4, 0.6));
     expect(Array.from(codes)).toEqual([0.5, 0, 2, 0]);
+  });
+
+  test('JumpReLU codes built in one pass equal compressing the dense JumpReLU codes', () => {
+    const random = new Random(19);
+    const rows = 30;
+    const features = 50;
+    // Values on the thresholds, NaN, negatives and thresholds at and below 0.
+    const threshold = Float32Array.from({ length: features }, (_, j) => (j % 5) / 4 - 0.25);
+    const pre = Float32Array.from({ length: rows * features }, (_, i) => {
+      if (i % 31 === 0) return Number.NaN;
+      if (i % 13 === 0) return threshold[i % features]!;
+      return Math.round(random.gaussian() * 4) / 4;
+    });
+    const before = pre.slice();
+    const expected = compress(jumpRelu(pre, rows, features, threshold), rows, features);
+    const codes = jumpReluCodes(pre, rows, features, threshold);
+    expect(Array.from(codes.rowStart)).toEqual(Array.from(expected.rowStart));
+    expect(Array.from(codes.index)).toEqual(Array.from(expected.index));
+    expect(Array.from(codes.value)).toEqual(Array.from(expected.value));
+    expect(Array.from(codes.dense)).toEqual(Array.from(expected.dense));
+    // The pre-activations are left as they were (the threshold gradient reads them).
+    expect(Object.is(pre[0], before[0]) && pre.every((v, i) => Object.is(v, before[i]))).toBe(true);
   });
 
   test('quickselect finds the k-th largest', () => {
