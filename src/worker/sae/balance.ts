@@ -33,8 +33,8 @@ export function partFractions(key: unknown, count: number): number[] {
 /**
  * Moves the calling thread's share of `key` towards the one that would have made it finish
  * with the slowest helper, from the times the parts took (`fractions` as partFractions gave
- * them; `helperMs`, each helper's time; call only when every part succeeded). A helper shares a core with other
- * work, or copies more than the caller: the share absorbs both.
+ * them; `helperMs`, each helper's time; call only when every part succeeded). A helper
+ * shares a core with other work, or copies more than the caller: the share absorbs both.
  */
 export function rebalance(
   key: unknown,

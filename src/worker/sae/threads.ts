@@ -13,8 +13,9 @@
  *
  * Every output element is computed by the same kernel over the same inner dimension in the
  * same order whichever thread computes it and however the work is cut, so results are
- * identical for every thread count (tested). A helper that never starts (a broken script, too little memory) costs at most
- * one wait of START_TIMEOUT_MS; no more are started in that process.
+ * identical for every thread count (tested). A helper that never starts (a broken script,
+ * too little memory) costs at most one wait of START_TIMEOUT_MS; no more are started in
+ * that process.
  *
  * Thread count: `setComputeThreads(n)`, else the environment variable BASIS_THREADS, else
  * os.availableParallelism() on machines with at least MINIMUM_CORES_TO_SPLIT cores, else 1.
