@@ -3,7 +3,7 @@
  * the sparse form of their codes. Codes are held as compressed rows (for the products that
  * touch only active features) and, where a dense product needs them, dense (rows x features).
  */
-import { sharedIntScratch, sharedScratch } from './scratch';
+import { onSharedMemory, sharedIntScratch, sharedScratch } from './scratch';
 import { partRange, runSplit } from './threads';
 
 /** Codes of a batch; an entry is active when its value is nonzero. */
@@ -208,7 +208,7 @@ export function topKPerRowCodes(
     return compress(topKPerRow(pre, rows, features, k), rows, features);
   // Row r's entries go to slots r k .. r k + held[r] - 1, on shared memory for the threads
   // (reused buffers: the codes are copied out of them below).
-  const shared = pre.buffer instanceof SharedArrayBuffer;
+  const shared = onSharedMemory(pre);
   const index = shared ? sharedIntScratch('topk.index', rows * k) : new Int32Array(rows * k);
   const value = shared ? sharedScratch('topk.value', rows * k) : new Float32Array(rows * k);
   const held = shared ? sharedIntScratch('topk.held', rows) : new Int32Array(rows);

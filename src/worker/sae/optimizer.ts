@@ -12,7 +12,7 @@
 import { ADAM_BETA1, ADAM_BETA2, adamStepSize } from '../../shared/saeSchedule';
 import type { Moments } from './adam';
 import type { ParameterName, SaeParameters } from './parameters';
-import { sharedDoubleScratch } from './scratch';
+import { onSharedMemory, sharedDoubleScratch } from './scratch';
 import { partRange, runSplit } from './threads';
 
 /** Rows per block of the squared-norm sums (the unit of work a thread takes). */
@@ -71,7 +71,7 @@ export function applyGradients(
     const columns = columnsOf(name);
     const rows = values.length / columns;
     const { first, second } = moments[name];
-    const shared = [values, gradients[name], first, second].every(isShared);
+    const shared = [values, gradients[name], first, second].every(onSharedMemory);
     runSplit(
       adamRows,
       shared ? UPDATE_WORK_PER_ELEMENT * values.length : 0,
@@ -102,7 +102,7 @@ function squaredGradientNorm(
 ): number {
   const rows = gradient.length / columns;
   const blocks = Math.ceil(rows / NORM_BLOCK_ROWS);
-  const shared = isShared(gradient) && (tangentTo === null || isShared(tangentTo));
+  const shared = onSharedMemory(gradient) && (tangentTo === null || onSharedMemory(tangentTo));
   const blockSums = sharedDoubleScratch('sae.normBlocks', blocks);
   runSplit(
     squaredRowBlocks,
@@ -120,10 +120,6 @@ function squaredGradientNorm(
   let sum = 0;
   for (const blockSum of blockSums) sum += blockSum;
   return sum;
-}
-
-function isShared(values: Float32Array): boolean {
-  return values.buffer instanceof SharedArrayBuffer;
 }
 
 /**

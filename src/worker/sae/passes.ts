@@ -28,7 +28,7 @@ import {
 import { matMul, matMulTransposedPlusBias, rowDot, rowNorm } from './dense';
 import { transpose } from './transpose';
 import type { Architecture, SaeParameters } from './parameters';
-import { sharedDoubleScratch, sharedScratch } from './scratch';
+import { onSharedMemory, sharedDoubleScratch, sharedScratch } from './scratch';
 import { partRange, runSplit } from './threads';
 import { PARAMETER_NAMES, zeroParameters } from './parameters';
 
@@ -186,9 +186,7 @@ export function lossAndGradients(
   // Reconstruction error and its gradient g = dL/dxhat = 2 e / B, by rows over the threads.
   const g = sharedScratch('sae.errorGradient', rows * dimensions);
   const rowSquaredError = sharedDoubleScratch('sae.rowSquaredError', rows);
-  const errorShared = [reconstruction, batch].every(
-    (values) => values.buffer instanceof SharedArrayBuffer,
-  );
+  const errorShared = [reconstruction, batch].every(onSharedMemory);
   runSplit(
     reconstructionErrorRows,
     errorShared ? ERROR_WORK_PER_ELEMENT * rows * dimensions : 0,
@@ -415,7 +413,7 @@ export function sparseTimesDense(
 ): Float32Array {
   const { rows, rowStart, index, value } = codes;
   const out = into ?? new Float32Array(rows * columns);
-  const shared = [matrix, out].every((values) => values.buffer instanceof SharedArrayBuffer);
+  const shared = onSharedMemory(matrix) && onSharedMemory(out);
   runSplit(sparseRowsTimesDense, shared ? value.length * columns : 0, (part) => [
     ...partRange(part, rows),
     rowStart,
@@ -609,9 +607,9 @@ export function sparseBackward(
   }
 
   const splittable =
-    preGradient.buffer instanceof SharedArrayBuffer &&
-    gradients.decoder.buffer instanceof SharedArrayBuffer &&
-    gradients.encoderT.buffer instanceof SharedArrayBuffer;
+    onSharedMemory(preGradient) &&
+    onSharedMemory(gradients.decoder) &&
+    onSharedMemory(gradients.encoderT);
   // Parts cut where their share of the entries ends.
   const boundary = (fraction: number): number => {
     if (fraction >= 1) return features;

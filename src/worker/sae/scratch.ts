@@ -33,6 +33,11 @@ function scratchBuffer(key: string, bytes: number): SharedArrayBuffer {
   return held;
 }
 
+/** Whether `values` live on shared memory, where compute threads can read and write them. */
+export function onSharedMemory(values: Float32Array | Int32Array | Float64Array): boolean {
+  return values.buffer instanceof SharedArrayBuffer;
+}
+
 /** Drops every buffer (a helper that may still write into them was ended). */
 export function clearScratch(): void {
   scratch.clear();

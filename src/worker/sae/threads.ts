@@ -27,7 +27,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { BasisError, assert } from '../../shared/errors';
 import { PRODUCT, forgetShares, partFractions, rebalance } from './balance';
-import { clearScratch, sharedScratch } from './scratch';
+import { clearScratch, onSharedMemory, sharedScratch } from './scratch';
 import { transpose } from './transpose';
 
 /**
@@ -76,7 +76,6 @@ let requestedThreads: number | undefined;
 let helpers: Helper[] = [];
 /** Set once a helper failed to start: no more are started in this process. */
 let helpersUnavailable = false;
-let shared: { a: Float32Array; b: Float32Array } | undefined;
 let splits = 0;
 let failedParts = 0;
 
@@ -120,7 +119,6 @@ export async function stopComputeThreads(): Promise<void> {
   helpers = [];
   helpersUnavailable = false;
   forgetShares();
-  shared = undefined;
   clearScratch();
   await Promise.all(ending.map((helper) => helper.worker.terminate()));
 }
@@ -169,10 +167,9 @@ export function parallelMatMul(
   const bounds = fractions.map((fraction, i) =>
     i === parts ? columns : Math.min(columns, 8 * Math.round((fraction * columns) / 8)),
   );
-  const buffers = sharedBuffers(onSharedMemory(a) ? 0 : a.length, onSharedMemory(b) ? 0 : b.length);
   // Operands already on shared memory go to the helpers as they are; others are copied there.
-  const sharedA = onSharedMemory(a) ? a : copyInto(buffers.a, a);
-  const sharedB = onSharedMemory(b) ? b : copyInto(buffers.b, b);
+  const sharedA = onSharedMemory(a) ? a : copyInto(sharedScratch('threads.left', a.length), a);
+  const sharedB = onSharedMemory(b) ? b : copyInto(sharedScratch('threads.right', b.length), b);
   // Helpers write their columns into `into` when it is shared, else into a reused shared
   // buffer from which the caller copies them.
   const out = into ?? new Float32Array(rows * columns);
@@ -232,10 +229,6 @@ function copyColumns(
   for (let r = 0; r < rows; r++) {
     to.set(from.subarray(r * columns + first, r * columns + end), r * columns + first);
   }
-}
-
-function onSharedMemory(values: Float32Array): boolean {
-  return values.buffer instanceof SharedArrayBuffer;
 }
 
 function copyInto(target: Float32Array, values: Float32Array): Float32Array {
@@ -298,10 +291,12 @@ function placeBlock(
   }
 }
 
-/** One part of a split: its index among `count`, and the fractions of the work it spans. */
+/**
+ * One part of a split: its index (0: the calling thread's), and the fractions of the work it
+ * spans.
+ */
 export interface SplitPart {
   index: number;
-  count: number;
   /** The part spans [from, to) of the work, 0 <= from <= to <= 1. */
   from: number;
   to: number;
@@ -349,13 +344,12 @@ export function runSplit(
   const count = ready.length + 1;
   const run = kernel as unknown as (...args: unknown[]) => void;
   if (count === 1) {
-    run(...argumentsOf({ index: 0, count, from: 0, to: 1 }));
+    run(...argumentsOf({ index: 0, from: 0, to: 1 }));
     return 1;
   }
   const fractions = partFractions(kernel, count);
   const part = (index: number): SplitPart => ({
     index,
-    count,
     from: fractions[index]!,
     to: fractions[index + 1]!,
   });
@@ -393,13 +387,23 @@ function kernelSource(
   kernel: (...args: never[]) => void,
   dependencies: readonly ((...args: never[]) => unknown)[],
 ): string {
-  if (dependencies.length === 0) return kernel.toString();
+  // Built once per kernel: a kernel's call sites all send the same dependencies.
+  let source = kernelSources.get(kernel);
+  if (source !== undefined) return source;
   const definitions = dependencies.map((dependency) => {
     assert(/^[$\w]+$/.test(dependency.name), () => `kernel dependency "${dependency.name}"`);
     return `const ${dependency.name} = (${dependency.toString()});`;
   });
-  return `(() => { ${definitions.join('\n')}\nreturn (${kernel.toString()}); })()`;
+  source =
+    dependencies.length === 0
+      ? kernel.toString()
+      : `(() => { ${definitions.join('\n')}\nreturn (${kernel.toString()}); })()`;
+  kernelSources.set(kernel, source);
+  return source;
 }
+
+/** Kernels' source texts, by kernel (kernelSource). */
+const kernelSources = new WeakMap<(...args: never[]) => void, string>();
 
 /** How long each helper took for its latest part, in milliseconds. */
 function helperTimes(busy: Helper[]): number[] {
@@ -446,17 +450,7 @@ function awaitHelpers(busy: Helper[]): number[] {
 function retire(helper: Helper): void {
   Atomics.store(helper.control, READY, ENDED);
   void helper.worker.terminate();
-  shared = undefined;
   clearScratch();
-}
-
-function sharedBuffers(aLength: number, bLength: number): { a: Float32Array; b: Float32Array } {
-  const grow = (held: Float32Array | undefined, length: number): Float32Array =>
-    held !== undefined && held.length >= length
-      ? held
-      : new Float32Array(new SharedArrayBuffer(Math.ceil(length * 1.25) * 4));
-  shared = { a: grow(shared?.a, aLength), b: grow(shared?.b, bLength) };
-  return { a: shared.a.subarray(0, aLength), b: shared.b.subarray(0, bLength) };
 }
 
 function ensureHelpers(count: number): void {
